@@ -1,0 +1,147 @@
+// Wires one api-server instance from a frozen Config and injected dependencies. Tests,
+// the benchmark and main.ts all drive the same start()/stop().
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express, { NextFunction, Request, Response } from 'express';
+import type { DestinationStream } from 'pino';
+import { AuditWriter } from './audit/audit.writer';
+import { ensureBootstrapKey } from './auth/api-key.service';
+import type { Config } from './config';
+import { Envelope } from './crypto/envelope';
+import type { KeyProvider } from './crypto/key-provider';
+import { createKeyProvider } from './crypto/key-provider.factory';
+import { errorHandler, sendError } from './http/errors';
+import { internalRouter, internalRoutes } from './http/internal';
+import { openApiDocument } from './http/openapi';
+import { publicRouter } from './http/public';
+import { allRouteSpecs } from './http/routes';
+import type { Services } from './http/services';
+import { createLogger, Logger, serializeError } from './logger';
+import { createMetrics, Metrics } from './metrics';
+import { scopeAuthorizer } from './policy/authorizer';
+import { HotPath } from './proxy/hot-path';
+import { Db, openStore } from './store/db';
+import { migrateToLatest } from './store/migrator';
+
+export const VERSION = '0.1.0';
+
+export interface AppDeps {
+  /** Where JSON logs go (stdout by default). */
+  logDestination?: DestinationStream;
+  /** A prepared key provider (tests inject one bound to moto); built from config otherwise. */
+  keyProvider?: KeyProvider;
+  now?: () => Date;
+}
+
+export interface App {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  start(): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+  /** Available after start(). */
+  readonly services: Services;
+  readonly metrics: Metrics;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
+  const logger = createLogger(config.logLevel, deps.logDestination);
+  const metrics = createMetrics();
+  const now = deps.now ?? (() => new Date());
+  let db: Db | undefined;
+  let keyProvider: KeyProvider | undefined;
+  let audit: AuditWriter | undefined;
+  let services: Services | undefined;
+  let server: Server | undefined;
+  let shuttingDown = false;
+
+  function buildHttp(svc: Services, kp: KeyProvider, store: Db) {
+    const specs = allRouteSpecs(svc);
+    const openapi = openApiDocument(specs, internalRoutes, VERSION);
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', config.trustProxy);
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const inbound = req.headers['x-request-id'];
+      const requestId = typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
+      res.locals.requestId = requestId;
+      res.setHeader('X-Request-Id', requestId);
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const routePath = (req.route?.path as string | undefined) ?? 'unmatched';
+        const outcome = (res.locals.errorCode as string | undefined) ?? 'ok';
+        metrics.httpRequests.inc({ method: req.method, route: routePath, status: String(res.statusCode), outcome });
+        metrics.httpDuration.observe({ method: req.method, route: routePath }, seconds);
+        logger.info({ requestId, method: req.method, route: routePath, status: res.statusCode, outcome, durationMs: Math.round(seconds * 1000) }, 'request');
+      });
+      if (shuttingDown) {
+        res.setHeader('Connection', 'close');
+        return sendError(res, { code: 'shutting_down', message: 'the server is shutting down' });
+      }
+      next();
+    });
+    app.use(internalRouter({ db: store, keyProvider: kp, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
+    app.use(publicRouter(specs, svc, config.maxRequestBytes));
+    app.use((_req: Request, res: Response) => sendError(res, { code: 'not_found', message: 'no such route' }));
+    app.use(errorHandler((err) => logger.error({ err: serializeError(err) }, 'request failed')));
+    return app;
+  }
+
+  return {
+    config,
+    logger,
+    metrics,
+    get services() {
+      if (!services) throw new TypeError('app not started');
+      return services;
+    },
+    async start() {
+      if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const kp = deps.keyProvider ?? (await createKeyProvider(config, logger, metrics));
+      keyProvider = kp;
+      db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: config.dbPoolSize });
+      for (const m of await migrateToLatest(db)) logger.info({ migration: m.migrationName, direction: m.direction, status: m.status }, 'migration');
+      if (config.bootstrapKey) {
+        const state = await ensureBootstrapKey(db, config.bootstrapKey, now());
+        if (state === 'revoked') logger.warn('ALTER_BOOTSTRAP_KEY names a revoked key; it stays revoked');
+        else logger.info({ state }, 'bootstrap key');
+      }
+      const envelope = new Envelope({ keyProvider: kp, metrics });
+      audit = new AuditWriter(db, { writeDuration: metrics.auditWriteDuration, batchSize: metrics.auditBatchSize });
+      const hotPath = new HotPath({ db, envelope, authorizer: scopeAuthorizer, audit, proxy: config.proxy, now });
+      services = { db, envelope, hotPath, audit, now };
+      const app = buildHttp(services, kp, db);
+      const listening = app.listen(config.port, config.host);
+      server = listening;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('listening', resolve);
+        listening.once('error', reject);
+      });
+      const port = (listening.address() as AddressInfo).port;
+      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      logger.info({ url, publicUrl: config.publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', keyProvider: kp.kind }, 'alter-vault api-server listening');
+      return { url, port };
+    },
+    async stop() {
+      shuttingDown = true;
+      if (server) {
+        const closing = server;
+        // In-flight requests finish; idle keep-alive sockets close now, the rest at the deadline.
+        const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
+        closing.closeIdleConnections();
+        const deadline = setTimeout(() => closing.closeAllConnections(), config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(deadline);
+      }
+      await audit?.close();
+      await db?.destroy();
+      await keyProvider?.close();
+      logger.info('alter-vault api-server stopped');
+    },
+  };
+}

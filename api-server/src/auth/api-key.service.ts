@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiKeyInfo, CreateKeyRequest, CreateKeyResponse, Scope } from '@alter-vault/sdk';
+import { scopes as allScopes } from '@alter-vault/sdk';
+import { fail, ok, Result } from '../result';
+import type { Executor } from '../store/executor';
+import { DEFAULT_TENANT, ensureTenant } from '../tenants/tenant.service';
+import { generateApiKey, hashApiKey, ipAllowed, keyPrefix, looksLikeApiKey, normaliseCidrs } from './api-key';
+import { findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey } from './api-key.repository';
+import type { Caller } from './caller';
+
+type KeyRow = Awaited<ReturnType<typeof listApiKeys>>[number];
+
+function toInfo(row: KeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes as Scope[],
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    cidrs: row.cidrs,
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+  };
+}
+
+export async function createApiKey(db: Executor, tenantId: string, input: CreateKeyRequest, now: Date, key = generateApiKey()): Promise<Result<CreateKeyResponse>> {
+  const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+  if (expiresAt && expiresAt <= now) return fail('invalid_request', 'expiresAt must be in the future');
+  let cidrs: string[] | null = null;
+  if (input.cidrs) {
+    const parsed = normaliseCidrs(input.cidrs);
+    if (!parsed.ok) return fail('invalid_request', `invalid CIDR: ${parsed.invalid}`);
+    cidrs = parsed.cidrs;
+  }
+  const scopes = [...new Set(input.scopes)];
+  const row = await insertApiKey(db, { id: randomUUID(), tenantId, name: input.name, prefix: keyPrefix(key), hash: hashApiKey(key), scopes, cidrs, expiresAt });
+  const info = toInfo(row);
+  return ok({ id: info.id, key, prefix: info.prefix, name: info.name, scopes: info.scopes, expiresAt: info.expiresAt, cidrs: info.cidrs });
+}
+
+export async function listKeys(db: Executor, tenantId: string): Promise<ApiKeyInfo[]> {
+  return (await listApiKeys(db, tenantId)).map(toInfo);
+}
+
+export async function revokeKey(db: Executor, tenantId: string, id: string, now: Date): Promise<Result<void>> {
+  return (await revokeApiKey(db, tenantId, id, now)) ? ok(undefined) : fail('key_not_found', 'no such API key');
+}
+
+/** Checks a presented key: one indexed read, no cache, so a revocation holds on the next call. */
+export async function authenticateApiKey(db: Executor, token: string, ip: string | undefined, now: Date): Promise<Result<Caller>> {
+  if (!looksLikeApiKey(token)) return fail('invalid_api_key', 'the API key is not valid');
+  const row = await findApiKeyByHash(db, hashApiKey(token));
+  if (!row) return fail('invalid_api_key', 'the API key is not valid');
+  if (row.revoked_at) return fail('api_key_revoked', `API key ${row.prefix} was revoked`);
+  if (row.expires_at && row.expires_at <= now) return fail('api_key_expired', `API key ${row.prefix} has expired`);
+  if (row.cidrs && !ipAllowed(ip, row.cidrs)) return fail('ip_not_allowed', `API key ${row.prefix} may not be used from this address`);
+  return ok({ tenantId: row.tenant_id, actor: { type: 'api_key', id: row.id, keyPrefix: row.prefix }, scopes: new Set(row.scopes as Scope[]) });
+}
+
+/**
+ * ALTER_BOOTSTRAP_KEY: makes sure a key with that value exists (every scope, tenant
+ * `default`), so a script can drive a new server without reading its log. A bootstrap
+ * key that was revoked stays revoked.
+ */
+export async function ensureBootstrapKey(db: Executor, key: string, now: Date): Promise<'created' | 'exists' | 'revoked'> {
+  const existing = await findApiKeyByHash(db, hashApiKey(key));
+  if (existing) return existing.revoked_at ? 'revoked' : 'exists';
+  const tenant = await ensureTenant(db, DEFAULT_TENANT);
+  const created = await createApiKey(db, tenant.id, { name: 'bootstrap', scopes: [...allScopes] }, now, key);
+  if (!created.ok) throw new TypeError(`bootstrap key rejected: ${created.error.message}`);
+  return 'created';
+}

@@ -1,0 +1,120 @@
+// The api-server's configuration: every variable validated at start, every problem
+// reported at once, then frozen and passed into createApp (STYLE 10). Only this file
+// reads process.env.
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const positiveInt = z.coerce.number().int().positive();
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const optionalText = z.string().trim().min(1).optional();
+
+const env = z
+  .object({
+    ALTER_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    ALTER_HOST: z.string().min(1).default('127.0.0.1'),
+    ALTER_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    ALTER_DATA_DIR: z.string().min(1).default('./.alter-data'),
+    ALTER_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    ALTER_DB_POOL_SIZE: positiveInt.default(10),
+    ALTER_KEY_PROVIDER: z.enum(['local', 'aws-kms']).default('local'),
+    ALTER_LOCAL_KEY: optionalText,
+    ALTER_LOCAL_KEY_FILE: optionalText,
+    ALTER_LOCAL_PREVIOUS_KEY_FILES: list.optional(),
+    ALTER_KMS_KEY_ID: optionalText,
+    ALTER_BOOTSTRAP_KEY: z.string().regex(/^avk_[A-Za-z0-9_-]{24,}$/, 'must look like avk_ followed by at least 24 letters, digits, _ or -').optional(),
+    ALTER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    ALTER_MAX_REQUEST_BYTES: positiveInt.default(1_048_576),
+    ALTER_PROXY_TIMEOUT_MS: positiveInt.default(30_000),
+    ALTER_PROXY_MAX_RESPONSE_BYTES: positiveInt.default(10_485_760),
+    ALTER_TRUST_PROXY: bool.default(false),
+    ALTER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  })
+  .superRefine((e, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (e.ALTER_KEY_PROVIDER === 'local') {
+      if (e.ALTER_LOCAL_KEY && e.ALTER_LOCAL_KEY_FILE) issue('ALTER_LOCAL_KEY', 'set ALTER_LOCAL_KEY or ALTER_LOCAL_KEY_FILE, not both');
+      if (e.ALTER_KMS_KEY_ID) issue('ALTER_KMS_KEY_ID', 'only used with ALTER_KEY_PROVIDER=aws-kms');
+      if (e.ALTER_DATABASE_URL && !e.ALTER_LOCAL_KEY && !e.ALTER_LOCAL_KEY_FILE)
+        issue('ALTER_LOCAL_KEY_FILE', 'a shared Postgres needs a key every replica shares: set ALTER_LOCAL_KEY_FILE or ALTER_LOCAL_KEY (or use aws-kms)');
+    } else {
+      if (!e.ALTER_KMS_KEY_ID) issue('ALTER_KMS_KEY_ID', 'required with ALTER_KEY_PROVIDER=aws-kms');
+      for (const name of ['ALTER_LOCAL_KEY', 'ALTER_LOCAL_KEY_FILE', 'ALTER_LOCAL_PREVIOUS_KEY_FILES'] as const)
+        if (e[name]) issue(name, 'only used with ALTER_KEY_PROVIDER=local');
+    }
+  });
+
+export type KeyProviderConfig =
+  | { kind: 'local'; key?: string; keyFile?: string; previousKeyFiles: string[]; generateInDataDir: boolean }
+  | { kind: 'aws-kms'; keyId: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  dbPoolSize: number;
+  keyProvider: KeyProviderConfig;
+  bootstrapKey: string | undefined;
+  logLevel: string;
+  maxRequestBytes: number;
+  proxy: { timeoutMs: number; maxResponseBytes: number };
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function parseConfig(source: Record<string, string | undefined>): Readonly<Config> {
+  // Empty variables count as unset, as in most twelve-factor servers.
+  const present = Object.fromEntries(Object.entries(source).filter(([k, v]) => k.startsWith('ALTER_') && v !== ''));
+  const parsed = env.safeParse(present);
+  if (!parsed.success) {
+    // Messages name the variable, never echo its value: some of them are secrets.
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const keyProvider: KeyProviderConfig =
+    e.ALTER_KEY_PROVIDER === 'aws-kms'
+      ? { kind: 'aws-kms', keyId: e.ALTER_KMS_KEY_ID! }
+      : {
+          kind: 'local',
+          ...(e.ALTER_LOCAL_KEY ? { key: e.ALTER_LOCAL_KEY } : {}),
+          ...(e.ALTER_LOCAL_KEY_FILE ? { keyFile: e.ALTER_LOCAL_KEY_FILE } : {}),
+          previousKeyFiles: e.ALTER_LOCAL_PREVIOUS_KEY_FILES ?? [],
+          generateInDataDir: !e.ALTER_LOCAL_KEY && !e.ALTER_LOCAL_KEY_FILE,
+        };
+  return deepFreeze({
+    port: e.ALTER_PORT,
+    host: e.ALTER_HOST,
+    publicUrl: (e.ALTER_PUBLIC_URL ?? `http://127.0.0.1:${e.ALTER_PORT}`).replace(/\/+$/, ''),
+    dataDir: e.ALTER_DATA_DIR,
+    databaseUrl: e.ALTER_DATABASE_URL,
+    dbPoolSize: e.ALTER_DB_POOL_SIZE,
+    keyProvider,
+    bootstrapKey: e.ALTER_BOOTSTRAP_KEY,
+    logLevel: e.ALTER_LOG_LEVEL,
+    maxRequestBytes: e.ALTER_MAX_REQUEST_BYTES,
+    proxy: { timeoutMs: e.ALTER_PROXY_TIMEOUT_MS, maxResponseBytes: e.ALTER_PROXY_MAX_RESPONSE_BYTES },
+    trustProxy: e.ALTER_TRUST_PROXY,
+    shutdownTimeoutMs: e.ALTER_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+export function configFromEnv(): Readonly<Config> {
+  return parseConfig(process.env);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,22 @@
+import type { Injection } from '@alter-vault/sdk';
+
+/** A credential addressed by its grant id: a managed secret now, an OAuth grant later. */
+export interface Grant {
+  id: string;
+  tenantId: string;
+  kind: 'secret' | 'oauth';
+  provider: string;
+  status: 'active' | 'revoked' | 'needs_reauth';
+  injection: Injection;
+  allowedHosts: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The sealed credential of a grant, decrypted only on the hot path. */
+export interface SealedCredential {
+  tenantId: string;
+  grantId: string;
+  dekId: string;
+  ciphertext: Buffer;
+}

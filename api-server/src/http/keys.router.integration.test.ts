@@ -1,0 +1,119 @@
+import { sql } from 'kysely';
+import { createApiKey } from '../auth/api-key.service';
+import { apiClient, startTestApp, TestApp } from '../testing/app';
+import { ensureTenant } from '../tenants/tenant.service';
+
+describe('/v1/keys', () => {
+  let t: TestApp;
+  let clock = new Date();
+  beforeAll(async () => {
+    t = await startTestApp({ deps: { now: () => clock } });
+  });
+  afterAll(() => t.stop());
+  beforeEach(() => {
+    clock = new Date();
+  });
+
+  it('mints a key that works at once, shows it once and stores only its hash', async () => {
+    const created = await t.api('POST', '/v1/keys', { name: 'ci', scopes: ['secrets:read'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'ci', scopes: ['secrets:read'], prefix: created.body.key.slice(0, 12) });
+    expect(created.body.key).toMatch(/^avk_[A-Za-z0-9_-]{40}$/);
+
+    const own = apiClient(t.url, created.body.key);
+    expect((await own('GET', '/v1/secrets')).status).toBe(200);
+
+    const listed = await t.api('GET', '/v1/keys');
+    const entry = listed.body.keys.find((k: { id: string }) => k.id === created.body.id);
+    expect(entry).toMatchObject({ prefix: created.body.prefix, revokedAt: null });
+    expect(JSON.stringify(listed.body)).not.toContain(created.body.key);
+
+    const { rows } = await sql<{ row: string }>`select row_to_json(k)::text as row from api_keys k`.execute(t.database.db);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { row } of rows) expect(row).not.toContain(created.body.key.slice(12));
+  });
+
+  it('refuses a route whose scope the key lacks, with missing_scope', async () => {
+    const { body } = await t.api('POST', '/v1/keys', { name: 'reader', scopes: ['secrets:read'] });
+    const answer = await apiClient(t.url, body.key)('POST', '/v1/keys', { name: 'x', scopes: ['keys:admin'] });
+    expect(answer.status).toBe(403);
+    expect(answer.body.error.code).toBe('missing_scope');
+  });
+
+  it('makes a revocation effective on the next call', async () => {
+    const { body } = await t.api('POST', '/v1/keys', { name: 'short-lived', scopes: ['secrets:read'] });
+    const own = apiClient(t.url, body.key);
+    expect((await own('GET', '/v1/secrets')).status).toBe(200);
+    expect((await t.api('DELETE', `/v1/keys/${body.id}`)).status).toBe(204);
+    const after = await own('GET', '/v1/secrets');
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('api_key_revoked');
+  });
+
+  it('refuses an expired key with api_key_expired', async () => {
+    const expiresAt = new Date(clock.getTime() + 60_000).toISOString();
+    const { body } = await t.api('POST', '/v1/keys', { name: 'expiring', scopes: ['secrets:read'], expiresAt });
+    expect((await apiClient(t.url, body.key)('GET', '/v1/secrets')).status).toBe(200);
+    clock = new Date(clock.getTime() + 61_000);
+    const after = await apiClient(t.url, body.key)('GET', '/v1/secrets');
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('api_key_expired');
+  });
+
+  it.each([
+    ['refuses a key used outside its CIDR allow-list', ['10.0.0.0/8', '2001:db8::/32'], 403],
+    ['accepts a key used inside its IPv4 CIDR allow-list', ['127.0.0.0/8'], 200],
+  ])('%s', async (_name, cidrs, status) => {
+    const { body } = await t.api('POST', '/v1/keys', { name: 'net', scopes: ['secrets:read'], cidrs });
+    const answer = await apiClient(t.url, body.key)('GET', '/v1/secrets');
+    expect(answer.status).toBe(status);
+    if (status === 403) expect(answer.body.error.code).toBe('ip_not_allowed');
+  });
+
+  it('binds keys to their tenant: another tenant neither lists nor revokes them', async () => {
+    const other = await ensureTenant(t.database.db, `other-${Date.now()}`);
+    const otherKey = await createApiKey(t.database.db, other.id, { name: 'other-admin', scopes: ['keys:admin'] }, new Date());
+    if (!otherKey.ok) throw new Error('seed failed');
+    const foreign = apiClient(t.url, otherKey.value.key);
+    const { body: mine } = await t.api('POST', '/v1/keys', { name: 'mine', scopes: ['secrets:read'] });
+
+    const listed = await foreign('GET', '/v1/keys');
+    expect(listed.body.keys.map((k: { id: string }) => k.id)).toEqual([otherKey.value.id]);
+    const revoke = await foreign('DELETE', `/v1/keys/${mine.id}`);
+    expect(revoke.status).toBe(404);
+    expect(revoke.body.error.code).toBe('key_not_found');
+    expect((await apiClient(t.url, mine.key)('GET', '/v1/secrets')).status).toBe(200);
+  });
+
+  it.each([
+    ['no Authorization header', undefined, 'unauthenticated'],
+    ['a token that is not an API key', 'Bearer hello', 'invalid_api_key'],
+    ['an unknown API key', 'Bearer avk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'invalid_api_key'],
+    ['a non-bearer scheme', 'Basic dXNlcjpwYXNz', 'unauthenticated'],
+  ])('answers 401 for %s', async (_name, authorization, code) => {
+    const answer = await apiClient(t.url, undefined)('GET', '/v1/keys', undefined, authorization ? { authorization } : {});
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe(code);
+  });
+
+  it.each([
+    ['malformed JSON', '{"name": "x", ', 400, 'invalid_json'],
+    ['an unknown field', { name: 'x', scopes: ['audit:read'], admin: true }, 400, 'invalid_request'],
+    ['a wrong type', { name: 42, scopes: ['audit:read'] }, 400, 'invalid_request'],
+    ['an unknown scope', { name: 'x', scopes: ['everything:all'] }, 400, 'invalid_request'],
+    ['an invalid CIDR', { name: 'x', scopes: ['audit:read'], cidrs: ['300.1.1.1/8'] }, 400, 'invalid_request'],
+    ['an expiry in the past', { name: 'x', scopes: ['audit:read'], expiresAt: '2001-01-01T00:00:00Z' }, 400, 'invalid_request'],
+    ['an oversized body', { name: 'x'.repeat(1_100_000), scopes: ['audit:read'] }, 413, 'payload_too_large'],
+  ])('refuses %s with a clear error', async (_name, body, status, code) => {
+    const answer = await t.api('POST', '/v1/keys', body);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expect(typeof answer.body.error.message).toBe('string');
+  });
+
+  it('answers an unknown route with not_found in the error envelope', async () => {
+    const answer = await t.api('GET', '/v1/nothing-here');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ error: { code: 'not_found', message: 'no such route' } });
+  });
+});

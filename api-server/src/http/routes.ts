@@ -1,0 +1,11 @@
+import { auditRoutes } from './audit.router';
+import { keyRoutes } from './keys.router';
+import { hotPathRoutes } from './proxy.router';
+import type { RouteSpec } from './route';
+import { secretRoutes } from './secrets.router';
+import type { Services } from './services';
+
+/** Every public endpoint, in the order they are mounted and documented. */
+export function allRouteSpecs(services: Services): RouteSpec[] {
+  return [...keyRoutes(services), ...secretRoutes(services), ...hotPathRoutes(services), ...auditRoutes(services)];
+}

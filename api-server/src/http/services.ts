@@ -1,0 +1,26 @@
+// What routers are given: the wired services of one app instance.
+import type { Kysely } from 'kysely';
+import type { AuditWriter } from '../audit/audit.writer';
+import type { Caller } from '../auth/caller';
+import type { Envelope } from '../crypto/envelope';
+import type { HotPath } from '../proxy/hot-path';
+import type { Database } from '../store/schema';
+
+export interface Services {
+  db: Kysely<Database>;
+  envelope: Envelope;
+  hotPath: HotPath;
+  audit: AuditWriter;
+  now: () => Date;
+}
+
+/** Audits an administrative change (key or secret lifecycle) made by a caller. */
+export async function auditChange(
+  services: Services,
+  caller: Caller,
+  requestId: string,
+  action: string,
+  target: { grantId?: string; provider?: string },
+): Promise<void> {
+  await services.audit.write({ tenantId: caller.tenantId, requestId, actor: caller.actor, action, decision: 'allow', outcome: 'ok', ...target });
+}

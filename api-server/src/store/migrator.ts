@@ -1,0 +1,27 @@
+// Runs the migrations in order with kysely's Migrator (no unordered migrations).
+import { Kysely, Migration, MigrationResultSet, Migrator } from 'kysely';
+import * as createCoreTables from './migrations/2026_11_28_1800_create_core_tables';
+
+// Listed explicitly so the compiled server needs no directory scan.
+const migrations: Record<string, Migration> = {
+  '2026_11_28_1800_create_core_tables': createCoreTables,
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+}
+
+export class MigrationError extends Error {
+  readonly code = 'migration_failed';
+  constructor(readonly results: MigrationResultSet['results'], options: { cause: unknown }) {
+    super(`migration failed: ${results?.filter((r) => r.status === 'Error').map((r) => r.migrationName).join(', ') || 'unknown'}`, options);
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
+export async function migrateToLatest(db: Kysely<any>): Promise<NonNullable<MigrationResultSet['results']>> {
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  if (error) throw new MigrationError(results, { cause: error });
+  return results ?? [];
+}

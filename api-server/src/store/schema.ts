@@ -1,0 +1,106 @@
+// Row types of every table, for kysely. Rows never leave a service (STYLE 1).
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface TenantTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface DataKeyTable {
+  id: string;
+  tenant_id: string;
+  kek_id: string;
+  wrapped: Uint8Array;
+  created_at: CreatedAt;
+  rewrapped_at: Timestamp | null;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  hash: Uint8Array;
+  scopes: Json<string[]>;
+  cidrs: Json<string[]> | null;
+  expires_at: Timestamp | null;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface GrantTable {
+  id: string;
+  tenant_id: string;
+  kind: 'secret' | 'oauth';
+  provider: string;
+  status: 'active' | 'revoked' | 'needs_reauth';
+  injection: Json<Record<string, unknown>>;
+  allowed_hosts: Json<string[]>;
+  dek_id: string | null;
+  ciphertext: Uint8Array | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface ManagedSecretTable {
+  id: string;
+  tenant_id: string;
+  grant_id: string;
+  name: string;
+  slug: string;
+  type: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AuditEventTable {
+  tenant_id: string;
+  seq: number;
+  id: string;
+  occurred_at: Timestamp;
+  request_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  key_prefix: string | null;
+  agent_id: string | null;
+  principal_id: string | null;
+  grant_id: string | null;
+  provider: string | null;
+  action: string;
+  method: string | null;
+  url: string | null;
+  decision: 'allow' | 'deny';
+  outcome: string;
+  upstream_status: number | null;
+  latency_ms: number | null;
+  reason: string | null;
+  context: Json<Record<string, unknown>> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  tenant_id: string;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  data_keys: DataKeyTable;
+  api_keys: ApiKeyTable;
+  grants: GrantTable;
+  managed_secrets: ManagedSecretTable;
+  audit_events: AuditEventTable;
+  audit_heads: AuditHeadTable;
+}
+
+export type GrantRow = Selectable<GrantTable>;
+export type NewGrantRow = Insertable<GrantTable>;

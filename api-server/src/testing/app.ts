@@ -1,0 +1,92 @@
+// Starts a real api-server for an integration test: a fresh database on the test
+// Postgres, a random local key and bootstrap key, and every log line captured so the
+// test can prove that no secret reached the logs.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { App, AppDeps, createApp } from '../app';
+import { parseConfig } from '../config';
+import { createTestDatabase, TestDatabase } from './database';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  bootstrapKey: string;
+  database: TestDatabase;
+  logs: string[];
+  api: ApiClient;
+  stop(): Promise<void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers of every shape
+export interface ApiAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export type ApiClient = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiAnswer>;
+
+export function apiClient(url: string, key: string | undefined): ApiClient {
+  return async (method, path, body, headers = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (metrics, NDJSON): keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+}
+
+export function randomApiKey(): string {
+  return `avk_${randomBytes(30).toString('base64url')}`;
+}
+
+export async function startTestApp(options: { env?: Record<string, string>; deps?: AppDeps; database?: TestDatabase } = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase({ migrate: false }));
+  const bootstrapKey = randomApiKey();
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = parseConfig({
+    ALTER_PORT: '0',
+    ALTER_DATABASE_URL: database.url,
+    ALTER_LOCAL_KEY: randomBytes(32).toString('base64'),
+    ALTER_BOOTSTRAP_KEY: bootstrapKey,
+    ALTER_LOG_LEVEL: 'debug',
+    ALTER_SHUTDOWN_TIMEOUT_MS: '2000',
+    ...options.env,
+  });
+  const app = createApp(config, { logDestination, ...options.deps });
+  const { url } = await app.start();
+  return {
+    app,
+    url,
+    bootstrapKey,
+    database,
+    logs,
+    api: apiClient(url, bootstrapKey),
+    async stop() {
+      await app.stop();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+/** Fails when any captured log line contains one of the given secret strings. */
+export function expectNoSecretsInLogs(logs: string[], secrets: string[]): void {
+  for (const secret of secrets) {
+    const leaked = logs.filter((line) => line.includes(secret));
+    expect({ secret: `${secret.slice(0, 4)}…`, leakedLines: leaked.length }).toEqual({ secret: `${secret.slice(0, 4)}…`, leakedLines: 0 });
+  }
+}
