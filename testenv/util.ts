@@ -2,6 +2,7 @@
 // commands. Several jest runs may overlap during development; they share one Postgres and
 // one moto, and the lock plus the leases decide who starts and who stops them.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -133,4 +134,13 @@ export function tail(file: string, lines = 20): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** A loopback port nothing listens on right now (for a server that cannot listen on port 0). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

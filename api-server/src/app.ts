@@ -19,7 +19,7 @@ import { openApiDocument } from './http/openapi';
 import { publicRouter } from './http/public';
 import { allRouteSpecs } from './http/routes';
 import type { Services } from './http/services';
-import { createLogger, Logger, serializeError } from './logger';
+import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
 import { scopeAuthorizer } from './policy/authorizer';
 import { HotPath } from './proxy/hot-path';
@@ -88,7 +88,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
     app.use(internalRouter({ db: store, keyProvider: kp, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
     app.use(publicRouter(specs, svc, config.maxRequestBytes));
     app.use((_req: Request, res: Response) => sendError(res, { code: 'not_found', message: 'no such route' }));
-    app.use(errorHandler((err) => logger.error({ err: serializeError(err) }, 'request failed')));
+    app.use(errorHandler((err) => logger.error({ err }, 'request failed')));
     return app;
   }
 
@@ -112,7 +112,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
         else logger.info({ state }, 'bootstrap key');
       }
       const envelope = new Envelope({ keyProvider: kp, metrics });
-      audit = new AuditWriter(db, { writeDuration: metrics.auditWriteDuration, batchSize: metrics.auditBatchSize });
+      audit = new AuditWriter(db, { writeDuration: metrics.auditWriteDuration, batchSize: metrics.auditBatchSize }, now);
       const hotPath = new HotPath({ db, envelope, authorizer: scopeAuthorizer, audit, proxy: config.proxy, now });
       services = { db, envelope, hotPath, audit, now };
       const app = buildHttp(services, kp, db);

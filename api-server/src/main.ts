@@ -24,7 +24,7 @@ async function serve(): Promise<void> {
     app.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        app.logger.error({ err: serializeError(err) }, 'shutdown failed');
+        app.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

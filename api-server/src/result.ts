@@ -1,4 +1,5 @@
 // Expected failures are values (STYLE 8): services return a Result the caller must handle.
+import { types } from 'node:util';
 import type { ErrorCode } from '@alter-vault/sdk';
 
 export interface DomainError {
@@ -21,4 +22,9 @@ export class CodedError extends Error {
     super(message, options);
     this.name = 'CodedError';
   }
+}
+
+/** True for any Error, including one made in another realm (Node's own errors under a vm context). */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
 }

@@ -2,7 +2,7 @@
 import type { ErrorBody, ErrorCode } from '@alter-vault/sdk';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { DomainError } from '../result';
-import { CodedError } from '../result';
+import { CodedError, isError } from '../result';
 
 const statusByCode: Record<ErrorCode, number> = {
   invalid_json: 400,
@@ -54,7 +54,7 @@ export function sendError(res: Response, error: DomainError): void {
 const STORE_DOWN = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|08\w{3}|57P0[1-3])$/;
 
 export function isStoreUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+  for (let e: unknown = err, depth = 0; isError(e) && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && STORE_DOWN.test(code)) return true;
     if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(e.message)) return true;

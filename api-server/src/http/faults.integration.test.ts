@@ -25,7 +25,7 @@ describe('KMS unreachable', () => {
     return startTestApp({ env: { ALTER_LOCAL_KEY: '', ALTER_KEY_PROVIDER: 'aws-kms', ALTER_KMS_KEY_ID: keyId }, deps: { keyProvider }, ...(database ? { database } : {}) });
   };
   beforeAll(async () => {
-    keyId = await createTestKmsKey();
+    keyId = await createTestKmsKey(testKmsClient());
     const endpoint = new URL(testEnv().kmsEndpoint);
     kms = await startTcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
   });

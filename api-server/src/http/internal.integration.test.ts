@@ -43,7 +43,7 @@ describe('probes, metrics, OpenAPI and shutdown', () => {
 
   it('echoes a sane X-Request-Id and replaces an unsafe one', async () => {
     expect((await t.api('GET', '/healthz', undefined, { 'x-request-id': 'req-123' })).headers.get('x-request-id')).toBe('req-123');
-    expect((await t.api('GET', '/healthz', undefined, { 'x-request-id': 'bad id\u0001' })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await t.api('GET', '/healthz', undefined, { 'x-request-id': `bad id <script>${'x'.repeat(200)}` })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

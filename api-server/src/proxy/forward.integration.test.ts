@@ -3,9 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../../testenv/util';
 import { HttpsUpstream, startHttpsUpstream } from '../testing/https-upstream';
 import { forward, UpstreamRequest } from './forward';
 import { inject } from './injection';
@@ -174,11 +174,3 @@ describe('forward', () => {
     expect(got.headers.authorization).toMatch(/SignedHeaders=host;x-amz-date, Signature=/);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

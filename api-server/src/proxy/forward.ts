@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { ProxyRequest } from '@alter-vault/sdk';
 import { fail, ok, Result } from '../result';
+import { connectionHeaders } from './target';
 
 export interface UpstreamRequest {
   method: string;
@@ -32,18 +33,7 @@ export interface ForwardOptions {
 
 // Not forwarded back: connection-level, or (set-cookie) a session the upstream minted for the
 // vault's credential — handing it to the caller would let the credential leave by another name.
-const droppedResponseHeaders = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'set-cookie',
-  'set-cookie2',
-]);
+const droppedResponseHeaders = new Set([...connectionHeaders, 'proxy-authenticate', 'set-cookie', 'set-cookie2']);
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 /**

@@ -59,7 +59,7 @@ export class HotPath {
     const body = decodeRequestBody(input.method, input.body, input.bodyEncoding);
     if (!body.ok) return deny(grant, body.error);
 
-    const material = await this.decrypt(sealed);
+    const material = await this.decrypt(grant, sealed);
     if (!material.ok) return deny(grant, material.error);
 
     const requestHeaders = { ...headers.value, ...(body.value.contentType && !hasHeader(headers.value, 'content-type') ? { 'content-type': body.value.contentType } : {}) };
@@ -87,7 +87,7 @@ export class HotPath {
       const error = { code: 'token_mode_unsupported' as const, message: 'AWS credentials are only used in proxy mode, signed per request' };
       return deny(grant, error);
     }
-    const material = await this.decrypt(sealed);
+    const material = await this.decrypt(grant, sealed);
     if (!material.ok) return deny(grant, material.error);
     await record(grant, 'allow', 'ok');
     const m = material.value;
@@ -102,11 +102,12 @@ export class HotPath {
     return decision.ok ? loaded : decision;
   }
 
-  private async decrypt(sealed: SealedCredential | null): Promise<Result<SecretMaterial>> {
+  /** The ciphertext holds the value only; how to inject it is the grant's (non-secret) injection. */
+  private async decrypt(grant: Grant, sealed: SealedCredential | null): Promise<Result<SecretMaterial>> {
     if (!sealed) return fail('grant_revoked', 'the grant holds no credential');
     try {
       const plaintext = await this.deps.envelope.decrypt(this.deps.db, sealed);
-      return ok(JSON.parse(plaintext.toString('utf8')) as SecretMaterial);
+      return ok({ ...grant.injection, value: JSON.parse(plaintext.toString('utf8')) } as SecretMaterial);
     } catch (err) {
       if (err instanceof CodedError) return fail(err.code, err.message);
       throw err;

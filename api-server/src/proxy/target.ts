@@ -64,17 +64,10 @@ const forbiddenHeaders = new Set([
   'x-amz-content-sha256',
   'host',
 ]);
-// Connection-level headers: meaningless across a proxy, and content-length is recomputed.
-export const hopByHopHeaders = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'content-length',
-  'proxy-connection',
-]);
+/** Connection-level headers (RFC 9110 §7.6.1): meaningless across a proxy, in either direction. */
+export const connectionHeaders = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'];
+// Not forwarded upstream: connection-level, and content-length is recomputed.
+export const hopByHopHeaders = new Set([...connectionHeaders, 'content-length']);
 const headerNameRe = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What Node's http client accepts in a value (no CR, LF, NUL or other control characters).
 const headerValueRe = /^[\t\x20-\x7e\x80-\xff]*$/;

@@ -24,9 +24,11 @@ export async function openStore(options: StoreOptions): Promise<Db> {
       // Counts and sequence numbers fit in a JS number; parse them as one on both drivers.
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
-    // An idle client losing its server (restart, network cut) must not crash the process;
-    // the next query reports the failure and the pool reconnects.
+    // A client losing its server (restart, failover, network cut) must not crash the process,
+    // whether it sits idle in the pool or is checked out between two queries of a transaction:
+    // the query in flight or the next one reports the failure, and the pool reconnects.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const embedded = await PGlite.create(options.pgliteDir, { parsers: { [INT8_OID]: Number } });
