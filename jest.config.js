@@ -11,8 +11,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/**/src/**/*.integration.test.ts'],
-      // Real servers on two shared cores: generous, so load never turns into a flake.
-      testTimeout: 30_000,
+      setupFilesAfterEnv: ['<rootDir>/testenv/integration-timeout.ts'],
       globalSetup: '<rootDir>/testenv/global-setup.ts',
       globalTeardown: '<rootDir>/testenv/global-teardown.ts',
     },
