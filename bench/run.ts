@@ -31,6 +31,14 @@ interface Figures {
   p50: number;
   p99: number;
   calls: number;
+  /** Busy CPU time of the whole machine (all processes, kernel included) per call, in µs. */
+  cpuPerCall: number;
+}
+
+/** Busy CPU time of the machine so far, in µs (from /proc/stat, in USER_HZ = 100 ticks). */
+function machineBusyMicros(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) * 10_000;
 }
 
 const children: ChildProcess[] = [];
@@ -132,8 +140,10 @@ async function driveVault(name: string, urls: string[], apiKey: string, body: ob
   };
   await once(WARMUP_S);
   await sql(adminUrl, 'checkpoint');
+  const busy = machineBusyMicros();
   const result = await once(DURATION_S);
-  return { figures: { name, rate: result['2xx'] / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, calls: result['2xx'] }, calls };
+  const cpuPerCall = (machineBusyMicros() - busy) / result['2xx'];
+  return { figures: { name, rate: result['2xx'] / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, calls: result['2xx'], cpuPerCall }, calls };
 }
 
 async function createSecret(vault: string, apiKey: string, upstreamPort: number): Promise<string> {
@@ -173,7 +183,9 @@ async function runPgbench(url: string): Promise<Figures> {
     });
   await pgbench(['-T', String(WARMUP_S), ...base]);
   await sql(url, 'checkpoint');
+  const busy = machineBusyMicros();
   const out = await pgbench(['-T', String(DURATION_S), '-l', '--log-prefix=pgbench', ...base]);
+  const busyMicros = machineBusyMicros() - busy;
   const failed = /number of failed transactions: (\d+)/.exec(out);
   if (failed && Number(failed[1]) > 0) throw new Error(`pgbench: ${failed[1]} failed transactions:\n${out}`);
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
@@ -187,7 +199,7 @@ async function runPgbench(url: string): Promise<Figures> {
     }
   }
   latencies.sort((a, b) => a - b);
-  return { name: 'pgbench: indexed read + audit insert', rate: Number(tps[1]), p50: percentile(latencies, 50), p99: percentile(latencies, 99), calls: latencies.length };
+  return { name: 'pgbench: indexed read + audit insert', rate: Number(tps[1]), p50: percentile(latencies, 50), p99: percentile(latencies, 99), calls: latencies.length, cpuPerCall: busyMicros / latencies.length };
 }
 
 function report(rows: Figures[], facts: Record<string, string>): string {
@@ -204,9 +216,9 @@ function report(rows: Figures[], facts: Record<string, string>): string {
     '`/v1/audit/verify` confirmed the hash chain afterwards. The upstream is a local https server',
     '(bench/upstream.ts); the token is retrieved over plain http on loopback.',
     '',
-    '| workload | requests/s | p50 ms | p99 ms | ratio to pgbench |',
-    '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name} | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${(r.rate / base.rate).toFixed(2)} |`),
+    '| workload | requests/s | p50 ms | p99 ms | ratio to pgbench | machine CPU µs per call |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${(r.rate / base.rate).toFixed(2)} | ${r.cpuPerCall.toFixed(0)} |`),
     '',
     ...Object.entries(facts).map(([k, v]) => `- ${k}: ${v}`),
     '',
