@@ -104,7 +104,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       const kp = deps.keyProvider ?? (await createKeyProvider(config, logger, metrics));
       keyProvider = kp;
-      db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: config.dbPoolSize });
+      db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements });
       for (const m of await migrateToLatest(db)) logger.info({ migration: m.migrationName, direction: m.direction, status: m.status }, 'migration');
       if (config.bootstrapKey) {
         const state = await ensureBootstrapKey(db, config.bootstrapKey, now());

@@ -16,6 +16,7 @@ const env = z
     ALTER_DATA_DIR: z.string().min(1).default('./.alter-data'),
     ALTER_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     ALTER_DB_POOL_SIZE: positiveInt.default(10),
+    ALTER_DB_PREPARED_STATEMENTS: bool.default(true),
     ALTER_KEY_PROVIDER: z.enum(['local', 'aws-kms']).default('local'),
     ALTER_LOCAL_KEY: optionalText,
     ALTER_LOCAL_KEY_FILE: optionalText,
@@ -54,6 +55,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   dbPoolSize: number;
+  dbPreparedStatements: boolean;
   keyProvider: KeyProviderConfig;
   bootstrapKey: string | undefined;
   logLevel: string;
@@ -97,6 +99,7 @@ export function parseConfig(source: Record<string, string | undefined>): Readonl
     dataDir: e.ALTER_DATA_DIR,
     databaseUrl: e.ALTER_DATABASE_URL,
     dbPoolSize: e.ALTER_DB_POOL_SIZE,
+    dbPreparedStatements: e.ALTER_DB_PREPARED_STATEMENTS,
     keyProvider,
     bootstrapKey: e.ALTER_BOOTSTRAP_KEY,
     logLevel: e.ALTER_LOG_LEVEL,

@@ -38,7 +38,7 @@ async function rotateKey(): Promise<void> {
   const config = configFromEnv();
   const logger = createLogger(config.logLevel);
   const keyProvider = await createKeyProvider(config, logger, createMetrics());
-  const db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: 2 });
+  const db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: 2, preparedStatements: config.dbPreparedStatements });
   try {
     await migrateToLatest(db);
     const { rewrapped } = await rotateDataKeys(db, keyProvider, logger);

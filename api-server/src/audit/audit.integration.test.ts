@@ -51,7 +51,7 @@ describe('AuditWriter on Postgres', () => {
   });
 
   it('keeps one chain when two writers (two replicas) write to the same tenant at once', async () => {
-    const other = await openStore({ databaseUrl: database.url, pgliteDir: '', poolSize: 5 });
+    const other = await openStore({ databaseUrl: database.url, pgliteDir: '', poolSize: 5, preparedStatements: true });
     try {
       const a = new AuditWriter(database.db);
       const b = new AuditWriter(other);
@@ -69,7 +69,7 @@ describe('AuditWriter on Postgres', () => {
     const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
     const viaRelay = new URL(database.url);
     viaRelay.port = String(relay.port);
-    const db = await openStore({ databaseUrl: viaRelay.toString(), pgliteDir: '', poolSize: 2 });
+    const db = await openStore({ databaseUrl: viaRelay.toString(), pgliteDir: '', poolSize: 2, preparedStatements: true });
     try {
       const writer = new AuditWriter(db);
       await writer.write(use(acme, 1));

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect';
+import { withPreparedStatements } from './prepared-statements';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -13,6 +14,8 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   pgliteDir: string;
   poolSize: number;
+  /** Postgres only: name hot statements so the server plans them once per connection. */
+  preparedStatements: boolean;
 }
 
 export async function openStore(options: StoreOptions): Promise<Db> {
@@ -29,7 +32,7 @@ export async function openStore(options: StoreOptions): Promise<Db> {
     // the query in flight or the next one reports the failure, and the pool reconnects.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements ? withPreparedStatements(pool) : pool }) });
   }
   const embedded = await PGlite.create(options.pgliteDir, { parsers: { [INT8_OID]: Number } });
   return new Kysely<Database>({ dialect: new PGliteDialect(embedded) });

@@ -41,13 +41,13 @@ describe('migrations', () => {
   it('go up, down and up again on embedded PGlite, and its data survives a reopen', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'alter-pglite-'));
     try {
-      let db = await openStore({ pgliteDir: dir, poolSize: 1 });
+      let db = await openStore({ pgliteDir: dir, poolSize: 1, preparedStatements: false });
       const { afterUp, afterDown, again } = await upDownUp(db);
       expect(afterDown).toEqual([]);
       expect(again).toEqual(afterUp);
       await db.insertInto('tenants').values({ name: 'kept' }).execute();
       await db.destroy();
-      db = await openStore({ pgliteDir: dir, poolSize: 1 });
+      db = await openStore({ pgliteDir: dir, poolSize: 1, preparedStatements: false });
       expect(await db.selectFrom('tenants').select('name').execute()).toEqual([{ name: 'kept' }]);
       await db.destroy();
     } finally {
@@ -56,7 +56,7 @@ describe('migrations', () => {
   });
 
   it('serialises concurrent transactions on PGlite instead of interleaving them', async () => {
-    const db = await openStore({ pgliteDir: 'memory://', poolSize: 1 });
+    const db = await openStore({ pgliteDir: 'memory://', poolSize: 1, preparedStatements: false });
     try {
       await migrateToLatest(db);
       const order: string[] = [];

@@ -20,7 +20,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = await openStore({ databaseUrl: url.toString(), pgliteDir: '', poolSize: 5 });
+  const db = await openStore({ databaseUrl: url.toString(), pgliteDir: '', poolSize: 5, preparedStatements: true });
   if (options.migrate !== false) await migrateToLatest(db);
   return {
     url: url.toString(),
