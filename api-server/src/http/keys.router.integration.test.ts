@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { createApiKey } from '../auth/api-key.service';
-import { apiClient, startTestApp, TestApp } from '../testing/app';
+import { ApiAnswer, apiClient, expectNoSecretsInLogs, startTestApp, TestApp } from '../testing/app';
 import { ensureTenant } from '../tenants/tenant.service';
 
 describe('/v1/keys', () => {
@@ -9,13 +9,23 @@ describe('/v1/keys', () => {
   beforeAll(async () => {
     t = await startTestApp({ deps: { now: () => clock } });
   });
-  afterAll(() => t.stop());
+  // Every key minted here, and the bootstrap key: none may reach a log line.
+  const minted: string[] = [];
+  const mint = async (body: unknown): Promise<ApiAnswer> => {
+    const answer = await t.api('POST', '/v1/keys', body);
+    if (typeof answer.body?.key === 'string') minted.push(answer.body.key);
+    return answer;
+  };
+  afterAll(async () => {
+    expectNoSecretsInLogs(t.logs, [t.bootstrapKey, ...minted].map((key) => key.slice(12)));
+    await t.stop();
+  });
   beforeEach(() => {
     clock = new Date();
   });
 
   it('mints a key that works at once, shows it once and stores only its hash', async () => {
-    const created = await t.api('POST', '/v1/keys', { name: 'ci', scopes: ['secrets:read'] });
+    const created = await mint({ name: 'ci', scopes: ['secrets:read'] });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'ci', scopes: ['secrets:read'], prefix: created.body.key.slice(0, 12) });
     expect(created.body.key).toMatch(/^avk_[A-Za-z0-9_-]{40}$/);
@@ -34,14 +44,14 @@ describe('/v1/keys', () => {
   });
 
   it('refuses a route whose scope the key lacks, with missing_scope', async () => {
-    const { body } = await t.api('POST', '/v1/keys', { name: 'reader', scopes: ['secrets:read'] });
+    const { body } = await mint({ name: 'reader', scopes: ['secrets:read'] });
     const answer = await apiClient(t.url, body.key)('POST', '/v1/keys', { name: 'x', scopes: ['keys:admin'] });
     expect(answer.status).toBe(403);
     expect(answer.body.error.code).toBe('missing_scope');
   });
 
   it('makes a revocation effective on the next call', async () => {
-    const { body } = await t.api('POST', '/v1/keys', { name: 'short-lived', scopes: ['secrets:read'] });
+    const { body } = await mint({ name: 'short-lived', scopes: ['secrets:read'] });
     const own = apiClient(t.url, body.key);
     expect((await own('GET', '/v1/secrets')).status).toBe(200);
     expect((await t.api('DELETE', `/v1/keys/${body.id}`)).status).toBe(204);
@@ -52,7 +62,7 @@ describe('/v1/keys', () => {
 
   it('refuses an expired key with api_key_expired', async () => {
     const expiresAt = new Date(clock.getTime() + 60_000).toISOString();
-    const { body } = await t.api('POST', '/v1/keys', { name: 'expiring', scopes: ['secrets:read'], expiresAt });
+    const { body } = await mint({ name: 'expiring', scopes: ['secrets:read'], expiresAt });
     expect((await apiClient(t.url, body.key)('GET', '/v1/secrets')).status).toBe(200);
     clock = new Date(clock.getTime() + 61_000);
     const after = await apiClient(t.url, body.key)('GET', '/v1/secrets');
@@ -64,7 +74,7 @@ describe('/v1/keys', () => {
     ['refuses a key used outside its CIDR allow-list', ['10.0.0.0/8', '2001:db8::/32'], 403],
     ['accepts a key used inside its IPv4 CIDR allow-list', ['127.0.0.0/8'], 200],
   ])('%s', async (_name, cidrs, status) => {
-    const { body } = await t.api('POST', '/v1/keys', { name: 'net', scopes: ['secrets:read'], cidrs });
+    const { body } = await mint({ name: 'net', scopes: ['secrets:read'], cidrs });
     const answer = await apiClient(t.url, body.key)('GET', '/v1/secrets');
     expect(answer.status).toBe(status);
     if (status === 403) expect(answer.body.error.code).toBe('ip_not_allowed');
@@ -75,7 +85,7 @@ describe('/v1/keys', () => {
     const otherKey = await createApiKey(t.database.db, other.id, { name: 'other-admin', scopes: ['keys:admin'] }, new Date());
     if (!otherKey.ok) throw new Error('seed failed');
     const foreign = apiClient(t.url, otherKey.value.key);
-    const { body: mine } = await t.api('POST', '/v1/keys', { name: 'mine', scopes: ['secrets:read'] });
+    const { body: mine } = await mint({ name: 'mine', scopes: ['secrets:read'] });
 
     const listed = await foreign('GET', '/v1/keys');
     expect(listed.body.keys.map((k: { id: string }) => k.id)).toEqual([otherKey.value.id]);
