@@ -209,8 +209,9 @@ function report(rows: Figures[], facts: Record<string, string>): string {
     '# Benchmark results',
     '',
     'Written by `make bench` (bench/run.ts); rerun that command to reproduce. The vault is the',
-    'built server (`node api-server/dist/main.js serve`, logs at `info` to a file), first as one',
-    'process, then as one replica per core sharing the database and the audit chain, on the same',
+    'built server (`node api-server/dist/main.js serve`, logs at `info` to a file, its own Cerbos',
+    'PDP checking every use), as one process with and without the policy decision cache, then as',
+    'one replica per core sharing the database and the audit chain, on the same',
     'Postgres as pgbench, with Postgres durability at its defaults (fsync and synchronous_commit',
     'on). Every vault call was checked: each answered 2xx, each left exactly one audit row, and',
     '`/v1/audit/verify` confirmed the hash chain afterwards. The upstream is a local https server',
@@ -250,19 +251,26 @@ async function main(): Promise<void> {
     let verified = { ok: false, checked: 0 };
     let auditRows = 0;
     const batches: Record<string, string> = {};
-    // One process, then one per core: a replica is one Node process, and replicas share the
-    // database and every tenant's audit chain, as a Deployment's pods do.
-    for (const replicas of [...new Set([1, os.cpus().length])]) {
+    // One process (with and without the policy decision cache), then one replica per core: a
+    // replica is one Node process, and replicas share the database and every tenant's audit
+    // chain, as a Deployment's pods do. Each process starts its own Cerbos PDP (embedded mode).
+    const setups = [
+      { replicas: 1, label: '1 process', env: {} },
+      // The policy decision point's share: every use asks it (one key and one grant otherwise hit the cache).
+      { replicas: 1, label: '1 process, no decision cache', env: { ALTER_CERBOS_DECISION_CACHE_MS: '0' } },
+      ...(os.cpus().length > 1 ? [{ replicas: os.cpus().length, label: `${os.cpus().length} replicas`, env: {} }] : []),
+    ];
+    for (const [n, { replicas, label, env }] of setups.entries()) {
       const processes: ChildProcess[] = [];
       const urls: string[] = [];
       for (let i = 1; i <= replicas; i++) {
         const port = await freePort();
-        processes.push(start(`vault-x${replicas}-${i}`, [...profile, path.join(ROOT, 'api-server', 'dist', 'main.js'), 'serve'], { ...vaultEnv, ALTER_PORT: String(port) }));
+        const name = `vault-${n + 1}-${i}`;
+        processes.push(start(name, [...profile, path.join(ROOT, 'api-server', 'dist', 'main.js'), 'serve'], { ...vaultEnv, ...env, ALTER_PORT: String(port), ALTER_DATA_DIR: path.join(WORK_DIR, name) }));
         urls.push(`http://127.0.0.1:${port}`);
         await waitReady(urls[i - 1]!);
       }
       grantId ??= await createSecret(urls[0]!, apiKey, upstreamPort);
-      const label = replicas === 1 ? '1 process' : `${replicas} replicas`;
       const proxy = await driveVault(`vault (${label}): POST /v1/proxy`, urls.map((u) => `${u}/v1/proxy`), apiKey, { grantId, method: 'GET', url: `https://127.0.0.1:${upstreamPort}/v1/items`, query: { page: '2' }, context: { runId: 'bench' } }, adminUrl);
       const retrieve = await driveVault(`vault (${label}): POST /v1/tokens/retrieve`, urls.map((u) => `${u}/v1/tokens/retrieve`), apiKey, { grantId, context: { runId: 'bench' } }, adminUrl);
       rows.push(proxy.figures, retrieve.figures);

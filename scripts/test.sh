@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs the unit and integration tests: what `make test` and CI call. scripts/test-env.sh
-# installs what they need on a fresh machine; jest's global setup starts Postgres and moto.
+# Runs the policy tests, then the unit and integration tests: what `make test` and CI call.
+# scripts/test-env.sh installs what they need on a fresh machine; jest's global setup
+# starts Postgres and moto; each test server starts its own Cerbos PDP.
 # Extra arguments go to jest, e.g. scripts/test.sh api-server/src/crypto
 set -euo pipefail
 source "$(dirname "$0")/test-env.sh"
+# The policy tests (policies/**/*_test.yaml) run in Cerbos's own compiler first.
+CERBOS="$ROOT/node_modules/@cerbos/cerbos-linux-x64/cerbos-linux-x64"
+[ -x "$CERBOS" ] || { log "missing $CERBOS: npm ci installs @cerbos/cerbos-linux-x64 (Linux x64 only)"; exit 1; }
+CERBOS_NO_TELEMETRY=1 "$CERBOS" compile policies
 RESULTS="$ENV_DIR/jest-results.json"
 rm -f "$RESULTS"
 status=0

@@ -21,7 +21,8 @@ import { allRouteSpecs } from './http/routes';
 import type { Services } from './http/services';
 import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
-import { scopeAuthorizer } from './policy/authorizer';
+import { CerbosAuthorizer } from './policy/authorizer';
+import { cerbosBinary, EmbeddedPdp, startEmbeddedPdp } from './policy/embedded-pdp';
 import { HotPath } from './proxy/hot-path';
 import { Db, openStore } from './store/db';
 import { migrateToLatest } from './store/migrator';
@@ -55,11 +56,13 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
   let db: Db | undefined;
   let keyProvider: KeyProvider | undefined;
   let audit: AuditWriter | undefined;
+  let pdp: EmbeddedPdp | undefined;
+  let authorizer: CerbosAuthorizer | undefined;
   let services: Services | undefined;
   let server: Server | undefined;
   let shuttingDown = false;
 
-  function buildHttp(svc: Services, kp: KeyProvider, store: Db) {
+  function buildHttp(svc: Services, kp: KeyProvider, store: Db, policy: CerbosAuthorizer) {
     const specs = allRouteSpecs(svc);
     const openapi = openApiDocument(specs, internalRoutes, VERSION);
     const app = express();
@@ -85,7 +88,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       }
       next();
     });
-    app.use(internalRouter({ db: store, keyProvider: kp, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
+    app.use(internalRouter({ db: store, keyProvider: kp, policy, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
     app.use(publicRouter(specs, svc, config.maxRequestBytes));
     app.use((_req: Request, res: Response) => sendError(res, { code: 'not_found', message: 'no such route' }));
     app.use(errorHandler((err) => logger.error({ err }, 'request failed')));
@@ -101,31 +104,43 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       return services;
     },
     async start() {
-      if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      const kp = deps.keyProvider ?? (await createKeyProvider(config, logger, metrics));
-      keyProvider = kp;
-      db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements });
-      for (const m of await migrateToLatest(db)) logger.info({ migration: m.migrationName, direction: m.direction, status: m.status }, 'migration');
-      if (config.bootstrapKey) {
-        const state = await ensureBootstrapKey(db, config.bootstrapKey, now());
-        if (state === 'revoked') logger.warn('ALTER_BOOTSTRAP_KEY names a revoked key; it stays revoked');
-        else logger.info({ state }, 'bootstrap key');
+      try {
+        if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+        const kp = deps.keyProvider ?? (await createKeyProvider(config, logger, metrics));
+        keyProvider = kp;
+        db = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements });
+        for (const m of await migrateToLatest(db)) logger.info({ migration: m.migrationName, direction: m.direction, status: m.status }, 'migration');
+        if (config.bootstrapKey) {
+          const state = await ensureBootstrapKey(db, config.bootstrapKey, now());
+          if (state === 'revoked') logger.warn('ALTER_BOOTSTRAP_KEY names a revoked key; it stays revoked');
+          else logger.info({ state }, 'bootstrap key');
+        }
+        const envelope = new Envelope({ keyProvider: kp, metrics });
+        audit = new AuditWriter(db, { writeDuration: metrics.auditWriteDuration, batchSize: metrics.auditBatchSize }, now);
+        const policy = config.policy;
+        const pdpAddress =
+          policy.kind === 'remote'
+            ? policy.address
+            : (pdp = await startEmbeddedPdp({ binary: cerbosBinary(policy.binary), policyDir: policy.policyDir, runDir: path.join(config.dataDir, 'cerbos'), logger })).address;
+        authorizer = new CerbosAuthorizer(pdpAddress, { timeoutMs: policy.timeoutMs, cacheMs: policy.cacheMs, metrics: { checks: metrics.policyChecks } });
+        const hotPath = new HotPath({ db, envelope, authorizer, audit, proxy: config.proxy, now });
+        services = { db, envelope, hotPath, audit, now };
+        const app = buildHttp(services, kp, db, authorizer);
+        const listening = app.listen(config.port, config.host);
+        server = listening;
+        await new Promise<void>((resolve, reject) => {
+          listening.once('listening', resolve);
+          listening.once('error', reject);
+        });
+        const port = (listening.address() as AddressInfo).port;
+        const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+        logger.info({ url, publicUrl: config.publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', keyProvider: kp.kind }, 'alter-vault api-server listening');
+        return { url, port };
+      } catch (err) {
+        // Whatever started (the store, the key provider, the PDP child) stops again.
+        await this.stop().catch(() => undefined);
+        throw err;
       }
-      const envelope = new Envelope({ keyProvider: kp, metrics });
-      audit = new AuditWriter(db, { writeDuration: metrics.auditWriteDuration, batchSize: metrics.auditBatchSize }, now);
-      const hotPath = new HotPath({ db, envelope, authorizer: scopeAuthorizer, audit, proxy: config.proxy, now });
-      services = { db, envelope, hotPath, audit, now };
-      const app = buildHttp(services, kp, db);
-      const listening = app.listen(config.port, config.host);
-      server = listening;
-      await new Promise<void>((resolve, reject) => {
-        listening.once('listening', resolve);
-        listening.once('error', reject);
-      });
-      const port = (listening.address() as AddressInfo).port;
-      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      logger.info({ url, publicUrl: config.publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', keyProvider: kp.kind }, 'alter-vault api-server listening');
-      return { url, port };
     },
     async stop() {
       shuttingDown = true;
@@ -139,6 +154,8 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
         clearTimeout(deadline);
       }
       await audit?.close();
+      authorizer?.close();
+      await pdp?.stop();
       await db?.destroy();
       await keyProvider?.close();
       logger.info('alter-vault api-server stopped');

@@ -22,6 +22,11 @@ const env = z
     ALTER_LOCAL_KEY_FILE: optionalText,
     ALTER_LOCAL_PREVIOUS_KEY_FILES: list.optional(),
     ALTER_KMS_KEY_ID: optionalText,
+    ALTER_CERBOS_ADDRESS: optionalText,
+    ALTER_CERBOS_POLICY_DIR: z.string().min(1).default('./policies'),
+    ALTER_CERBOS_BINARY: optionalText,
+    ALTER_CERBOS_TIMEOUT_MS: positiveInt.default(1_000),
+    ALTER_CERBOS_DECISION_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
     ALTER_BOOTSTRAP_KEY: z.string().regex(/^avk_[A-Za-z0-9_-]{24,}$/, 'must look like avk_ followed by at least 24 letters, digits, _ or -').optional(),
     ALTER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     ALTER_MAX_REQUEST_BYTES: positiveInt.default(1_048_576),
@@ -32,6 +37,7 @@ const env = z
   })
   .superRefine((e, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (e.ALTER_CERBOS_ADDRESS && e.ALTER_CERBOS_BINARY) issue('ALTER_CERBOS_BINARY', 'only used when the server starts its own PDP (no ALTER_CERBOS_ADDRESS)');
     if (e.ALTER_KEY_PROVIDER === 'local') {
       if (e.ALTER_LOCAL_KEY && e.ALTER_LOCAL_KEY_FILE) issue('ALTER_LOCAL_KEY', 'set ALTER_LOCAL_KEY or ALTER_LOCAL_KEY_FILE, not both');
       if (e.ALTER_KMS_KEY_ID) issue('ALTER_KMS_KEY_ID', 'only used with ALTER_KEY_PROVIDER=aws-kms');
@@ -48,6 +54,9 @@ export type KeyProviderConfig =
   | { kind: 'local'; key?: string; keyFile?: string; previousKeyFiles: string[]; generateInDataDir: boolean }
   | { kind: 'aws-kms'; keyId: string };
 
+/** Where policy decisions come from: a PDP beside the server, or one we start as a child. */
+export type PolicyConfig = ({ kind: 'remote'; address: string } | { kind: 'embedded'; policyDir: string; binary?: string }) & { timeoutMs: number; cacheMs: number };
+
 export interface Config {
   port: number;
   host: string;
@@ -57,6 +66,7 @@ export interface Config {
   dbPoolSize: number;
   dbPreparedStatements: boolean;
   keyProvider: KeyProviderConfig;
+  policy: PolicyConfig;
   bootstrapKey: string | undefined;
   logLevel: string;
   maxRequestBytes: number;
@@ -101,6 +111,9 @@ export function parseConfig(source: Record<string, string | undefined>): Readonl
     dbPoolSize: e.ALTER_DB_POOL_SIZE,
     dbPreparedStatements: e.ALTER_DB_PREPARED_STATEMENTS,
     keyProvider,
+    policy: e.ALTER_CERBOS_ADDRESS
+      ? { kind: 'remote', address: e.ALTER_CERBOS_ADDRESS, timeoutMs: e.ALTER_CERBOS_TIMEOUT_MS, cacheMs: e.ALTER_CERBOS_DECISION_CACHE_MS }
+      : { kind: 'embedded', policyDir: e.ALTER_CERBOS_POLICY_DIR, ...(e.ALTER_CERBOS_BINARY ? { binary: e.ALTER_CERBOS_BINARY } : {}), timeoutMs: e.ALTER_CERBOS_TIMEOUT_MS, cacheMs: e.ALTER_CERBOS_DECISION_CACHE_MS },
     bootstrapKey: e.ALTER_BOOTSTRAP_KEY,
     logLevel: e.ALTER_LOG_LEVEL,
     maxRequestBytes: e.ALTER_MAX_REQUEST_BYTES,

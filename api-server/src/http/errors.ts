@@ -16,6 +16,7 @@ const statusByCode: Record<ErrorCode, number> = {
   ip_not_allowed: 403,
   missing_scope: 403,
   policy_denied: 403,
+  policy_unavailable: 503,
   key_not_found: 404,
   grant_not_found: 404,
   grant_revoked: 410,

@@ -1,9 +1,15 @@
-// Faults a production vault must survive: KMS down, Postgres down, a tampered row, an
-// audit log that cannot be written. Each uses the real server behind a real network cut.
+// Faults a production vault must survive: KMS down, Postgres down, the policy decision point
+// down, a tampered row, an audit log that cannot be written. Each uses the real server
+// behind a real network cut or a real process stop.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { createTestKmsKey, testKmsClient } from '../../../testenv/kms';
 import { testEnv } from '../../../testenv/env';
 import { AwsKmsKeyProvider } from '../crypto/aws-kms-key-provider';
+import { createLogger } from '../logger';
+import { cerbosBinary, EmbeddedPdp, startEmbeddedPdp } from '../policy/embedded-pdp';
 import { createTestDatabase } from '../testing/database';
 import { expectNoSecretsInLogs, startTestApp, TestApp } from '../testing/app';
 import { HttpsUpstream, startHttpsUpstream } from '../testing/https-upstream';
@@ -58,7 +64,7 @@ describe('KMS unreachable', () => {
     try {
       const first = await kmsApp(database);
       const secret = await first.api('POST', '/v1/secrets', secretBody('stripe', 'sk-cold-cache'));
-      await first.app.stop();
+      await first.stop();
 
       const t = await kmsApp(database);
       await kms.cut();
@@ -73,7 +79,7 @@ describe('KMS unreachable', () => {
       const allowed = await call();
       expect(allowed.status).toBe(200);
       expect(JSON.parse(allowed.body.body).headers.authorization).toBe('Bearer sk-cold-cache');
-      await t.app.stop();
+      await t.stop();
     } finally {
       await kms.restore().catch(() => undefined);
       await database.drop();
@@ -102,9 +108,81 @@ describe('Postgres unreachable', () => {
       expect((await t.api('GET', '/v1/secrets')).status).toBe(200);
       expect((await t.api('GET', '/readyz')).status).toBe(200);
     } finally {
-      await t.app.stop();
+      await t.stop();
       await pg.close();
       await database.drop();
+    }
+  });
+});
+
+describe('policy decision point unreachable', () => {
+  const policyDir = path.resolve(__dirname, '../../../policies');
+  let runDir: string;
+  const startPdp = () => startEmbeddedPdp({ binary: cerbosBinary(undefined), policyDir, runDir, logger: createLogger('silent') });
+  beforeAll(() => {
+    runDir = mkdtempSync(path.join(os.tmpdir(), 'alter-pdp-'));
+  });
+  afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+
+  it('denies uses with policy_unavailable (audited, nothing sent, no token) while the PDP is down, past the short life of cached allows, and allows again when it returns', async () => {
+    let pdp: EmbeddedPdp = await startPdp();
+    const cacheMs = 1_500;
+    const t = await startTestApp({ env: { ALTER_CERBOS_ADDRESS: pdp.address, ALTER_CERBOS_TIMEOUT_MS: '500', ALTER_CERBOS_DECISION_CACHE_MS: String(cacheMs) } });
+    try {
+      const cached = await t.api('POST', '/v1/secrets', secretBody('pdp-cached', 'sk-pdp-cached'));
+      const fresh = await t.api('POST', '/v1/secrets', secretBody('pdp-fresh', 'sk-pdp-fresh'));
+      const call = (grantId: string) => t.api('POST', '/v1/proxy', { grantId, method: 'GET', url: `${upstream.url}/echo` });
+      expect((await call(cached.body.grantId)).status).toBe(200);
+      const allowedAt = Date.now();
+
+      await pdp.stop();
+      const sent = upstream.requests.length;
+      const denied = await call(fresh.body.grantId);
+      expect(denied.status).toBe(503);
+      expect(denied.body.error.code).toBe('policy_unavailable');
+      const token = await t.api('POST', '/v1/tokens/retrieve', { grantId: cached.body.grantId });
+      expect(token.status).toBe(503);
+      expect(JSON.stringify(token.body)).not.toContain('sk-pdp-cached');
+      expect(upstream.requests.length).toBe(sent);
+      expect((await t.api('GET', '/readyz')).body.checks.policy).toBe('unavailable');
+
+      // The allow the PDP gave a moment ago holds for the cache's life, not a moment longer.
+      if (Date.now() - allowedAt < cacheMs - 300) expect((await call(cached.body.grantId)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt + cacheMs - Date.now() + 50)));
+      expect((await call(cached.body.grantId)).body.error.code).toBe('policy_unavailable');
+
+      const audit = await t.api('GET', '/v1/audit?outcome=policy_unavailable');
+      expect(audit.body.events.map((e: { action: string; decision: string; grantId: string }) => [e.action, e.decision, e.grantId])).toEqual([
+        ['proxy', 'deny', cached.body.grantId],
+        ['retrieve_token', 'deny', cached.body.grantId],
+        ['proxy', 'deny', fresh.body.grantId],
+      ]);
+
+      pdp = await startPdp();
+      const deadline = Date.now() + 15_000;
+      let status = 0;
+      while (status !== 200 && Date.now() < deadline) status = (await call(fresh.body.grantId)).status;
+      expect(status).toBe(200);
+      const metrics = String((await t.api('GET', '/metrics')).body);
+      expect(metrics).toMatch(/alter_policy_checks_total\{decision="unavailable",cache="miss"\} [1-9]/);
+      expectNoSecretsInLogs(t.logs, ['sk-pdp-cached', 'sk-pdp-fresh']);
+    } finally {
+      await t.stop();
+      await pdp.stop();
+    }
+  });
+
+  it('refuses to start on a policy that does not compile, with Cerbos saying why', async () => {
+    const broken = mkdtempSync(path.join(os.tmpdir(), 'alter-policies-'));
+    try {
+      mkdirSync(path.join(broken, 'resources'));
+      writeFileSync(
+        path.join(broken, 'resources', 'grant.yaml'),
+        'apiVersion: api.cerbos.dev/v1\nresourcePolicy:\n  resource: grant\n  version: default\n  rules:\n    - actions: ["proxy"]\n      effect: EFFECT_ALLOW\n      roles: ["api_key"]\n      condition: { match: { expr: "request.principal.attr.(" } }\n',
+      );
+      await expect(startTestApp({ env: { ALTER_CERBOS_POLICY_DIR: broken } })).rejects.toThrow(/compil/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
     }
   });
 });

@@ -9,11 +9,11 @@ describe('probes, metrics, OpenAPI and shutdown', () => {
   });
   afterAll(() => t.stop());
 
-  it('answers /healthz and /readyz when the store and key provider answer', async () => {
+  it('answers /healthz and /readyz when the store, the key provider and the policy decision point answer', async () => {
     expect((await t.api('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await t.api('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ store: 'ok', keyProvider: 'ok', shuttingDown: false });
+    expect(ready.body.checks).toEqual({ store: 'ok', keyProvider: 'ok', policy: 'ok', shuttingDown: false });
   });
 
   it('exposes request, audit and crypto metrics in Prometheus format', async () => {

@@ -176,6 +176,17 @@ describe('/v1/secrets and the hot path (/v1/proxy, /v1/tokens/retrieve)', () => 
     expect(aws.body.error.code).toBe('token_mode_unsupported');
   });
 
+  it('asks the policy decision point once for repeated uses within its decision cache, and audits every use', async () => {
+    const count = async (cache: string) => Number(new RegExp(`alter_policy_checks_total\\{decision="allow",cache="${cache}"\\} (\\d+)`).exec(String((await t.api('GET', '/metrics')).body))?.[1] ?? 0);
+    const grantId = grants.header!.grantId;
+    const [hits, misses] = [await count('hit'), await count('miss')];
+    const before = (await t.api('GET', `/v1/audit?grant=${grantId}&action=retrieve_token`)).body.events.length;
+    for (let i = 0; i < 3; i++) expect((await t.api('POST', '/v1/tokens/retrieve', { grantId })).status).toBe(200);
+    expect((await count('hit')) - hits + (await count('miss')) - misses).toBe(3);
+    expect(await count('hit')).toBeGreaterThanOrEqual(hits + 2);
+    expect((await t.api('GET', `/v1/audit?grant=${grantId}&action=retrieve_token`)).body.events.length).toBe(before + 3);
+  });
+
   it('audits each use with its context and the URL without query values', async () => {
     await proxy('query', { query: { q: 'private search' }, reason: 'answer ticket 7', context: { runId: `run-${run}`, threadId: 't-1', toolName: 'search' } });
     const audit = await t.api('GET', `/v1/audit?grant=${grants.query!.grantId}&action=proxy`);

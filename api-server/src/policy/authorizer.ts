@@ -1,6 +1,9 @@
-// The authorization seam of the hot path (DESIGN step 3). Today a use is allowed when the
-// caller's key carries the action's scope; the Cerbos check plugs in here, behind the
-// same interface, and must fail closed.
+// The authorization seam of the hot path (DESIGN request flow, step 3): every use of a grant
+// is decided by the Cerbos policy decision point (policies/resources/grant.yaml). It fails
+// closed: no answer in time, a transport error or an answer without a decision is
+// `policy_unavailable`, never an allow.
+import { ServiceStatus } from '@cerbos/core';
+import { GRPC } from '@cerbos/grpc';
 import type { Scope } from '@alter-vault/sdk';
 import type { Caller } from '../auth/caller';
 import type { Grant } from '../grants/grant';
@@ -18,11 +21,79 @@ export interface Authorizer {
   authorize(request: AuthorizationRequest): Promise<Result<void>>;
 }
 
-const scopeOf: Record<GrantAction, Scope> = { proxy: 'proxy:execute', retrieve_token: 'tokens:retrieve' };
+export interface PolicyMetrics {
+  checks: { inc(labels: { decision: 'allow' | 'deny' | 'unavailable'; cache: 'hit' | 'miss' }): void };
+}
 
-export const scopeAuthorizer: Authorizer = {
-  async authorize({ caller, action }) {
+// Only to explain a denial: the policy decides.
+const scopeOf: Record<GrantAction, Scope> = { proxy: 'proxy:execute', retrieve_token: 'tokens:retrieve' };
+const MAX_CACHED = 10_000;
+
+/**
+ * Allows are cached by the complete input of the check. The policies read nothing but that
+ * input (no `now()`, no address, no counter: a rule that needs one gets it as an attribute,
+ * and so as part of the key), so a decision holds until the policies themselves change; the
+ * cache's lifetime bounds how long a changed policy, or a PDP that went away, goes unseen.
+ * Denials and failures are never cached.
+ */
+export class CerbosAuthorizer implements Authorizer {
+  private readonly client: GRPC;
+  private readonly allowed = new Map<string, number>();
+
+  constructor(
+    address: string,
+    private readonly options: { timeoutMs: number; cacheMs: number; metrics?: PolicyMetrics },
+  ) {
+    this.client = new GRPC(address, { tls: false });
+  }
+
+  async authorize({ caller, grant, action }: AuthorizationRequest): Promise<Result<void>> {
+    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, keyPrefix: caller.actor.keyPrefix, scopes: [...caller.scopes].sort() } };
+    const resource = { kind: 'grant', id: grant.id, attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status } };
+    const key = JSON.stringify([principal, resource, action]);
+    const until = this.allowed.get(key);
+    if (until !== undefined && until > Date.now()) {
+      this.options.metrics?.checks.inc({ decision: 'allow', cache: 'hit' });
+      return ok(undefined);
+    }
+    if (until !== undefined) this.allowed.delete(key);
+
+    const allowed = await this.check(principal, resource, action);
+    this.options.metrics?.checks.inc({ decision: allowed === undefined ? 'unavailable' : allowed ? 'allow' : 'deny', cache: 'miss' });
+    if (allowed === undefined) return fail('policy_unavailable', 'the policy decision point did not decide; the use is denied');
+    if (allowed) {
+      if (this.options.cacheMs > 0) {
+        if (this.allowed.size >= MAX_CACHED) this.allowed.delete(this.allowed.keys().next().value!);
+        this.allowed.set(key, Date.now() + this.options.cacheMs);
+      }
+      return ok(undefined);
+    }
     const scope = scopeOf[action];
-    return caller.scopes.has(scope) ? ok(undefined) : fail('missing_scope', `this key lacks the ${scope} scope`);
-  },
-};
+    return caller.scopes.has(scope) ? fail('policy_denied', 'the policy denies this use') : fail('missing_scope', `this key lacks the ${scope} scope`);
+  }
+
+  private async check(principal: { id: string; roles: string[]; attr: Record<string, string | string[]> }, resource: { kind: string; id: string; attr: Record<string, string> }, action: string): Promise<boolean | undefined> {
+    // Our own timer, cleared on the answer: AbortSignal.timeout() would still fire (and build
+    // an abort error) long after every call that had finished.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
+    try {
+      const decision = await this.client.checkResource({ principal, resource, actions: [action] }, { signal: deadline.signal });
+      return decision.isAllowed(action);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** For /readyz: the PDP answers its health check. */
+  async ping(): Promise<void> {
+    const { status } = await this.client.checkHealth(undefined, { signal: AbortSignal.timeout(this.options.timeoutMs) });
+    if (status !== ServiceStatus.SERVING) throw new TypeError(`the policy decision point is ${status}`);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -2,9 +2,13 @@
 // Postgres, a random local key and bootstrap key, and every log line captured so the
 // test can prove that no secret reached the logs.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { App, AppDeps, createApp } from '../app';
 import { parseConfig } from '../config';
+import { ROOT } from '../../../testenv/util';
 import { createTestDatabase, TestDatabase } from './database';
 
 export interface TestApp {
@@ -58,8 +62,12 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
       done();
     },
   });
+  // Each app's own data directory: its embedded policy decision point keeps its sockets there.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'alter-app-'));
   const config = parseConfig({
     ALTER_PORT: '0',
+    ALTER_DATA_DIR: dataDir,
+    ALTER_CERBOS_POLICY_DIR: path.join(ROOT, 'policies'),
     ALTER_DATABASE_URL: database.url,
     ALTER_LOCAL_KEY: randomBytes(32).toString('base64'),
     ALTER_BOOTSTRAP_KEY: bootstrapKey,
@@ -68,7 +76,14 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
     ...options.env,
   });
   const app = createApp(config, { logDestination, ...options.deps });
-  const { url } = await app.start();
+  let url: string;
+  try {
+    ({ url } = await app.start());
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.database) await database.drop();
+    throw err;
+  }
   return {
     app,
     url,
@@ -78,6 +93,7 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
     api: apiClient(url, bootstrapKey),
     async stop() {
       await app.stop();
+      rmSync(dataDir, { recursive: true, force: true });
       if (!options.database) await database.drop();
     },
   };

@@ -12,6 +12,7 @@ export const errorCodes = [
   'ip_not_allowed',
   'missing_scope',
   'policy_denied',
+  'policy_unavailable',
   'key_not_found',
   'grant_not_found',
   'grant_revoked',
