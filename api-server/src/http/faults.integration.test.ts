@@ -172,6 +172,30 @@ describe('policy decision point unreachable', () => {
     }
   });
 
+  it('starts its embedded PDP again when the process dies, and the server finds it again within seconds', async () => {
+    const pdp = await startPdp();
+    const t = await startTestApp({ env: { ALTER_CERBOS_ADDRESS: pdp.address, ALTER_CERBOS_DECISION_CACHE_MS: '0' } });
+    try {
+      const secret = await t.api('POST', '/v1/secrets', secretBody('pdp-restarted', 'sk-pdp-restarted'));
+      const retrieve = () => t.api('POST', '/v1/tokens/retrieve', { grantId: secret.body.grantId });
+      expect((await retrieve()).status).toBe(200);
+
+      const killed = pdp.pid!;
+      process.kill(killed, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while ((pdp.pid === undefined || pdp.pid === killed) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(pdp.pid).toEqual(expect.any(Number));
+      expect(pdp.pid).not.toBe(killed);
+      const back = Date.now();
+      let status = 0;
+      while (status !== 200 && Date.now() < back + 5_000) status = (await retrieve()).status;
+      expect(status).toBe(200);
+    } finally {
+      await t.stop();
+      await pdp.stop();
+    }
+  });
+
   it('refuses to start on a policy that does not compile, with Cerbos saying why', async () => {
     const broken = mkdtempSync(path.join(os.tmpdir(), 'alter-policies-'));
     try {

@@ -44,7 +44,8 @@ export class CerbosAuthorizer implements Authorizer {
     address: string,
     private readonly options: { timeoutMs: number; cacheMs: number; metrics?: PolicyMetrics },
   ) {
-    this.client = new GRPC(address, { tls: false });
+    // A PDP that restarts is found again within a second, not after gRPC's default backoff of up to two minutes.
+    this.client = new GRPC(address, { tls: false, channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1_000 } });
   }
 
   async authorize({ caller, grant, action }: AuthorizationRequest): Promise<Result<void>> {

@@ -2,8 +2,9 @@
 // as a child process. It listens on Unix sockets in its own directory (no port to collide,
 // nothing reachable from the network; its debug listener is moved off :6666 to a random
 // loopback port), reads the policies from a folder, sends no telemetry, and stops with the
-// server. A policy that does not compile stops the start with Cerbos's own message.
-import { spawn } from 'node:child_process';
+// server. A policy that does not compile stops the start with Cerbos's own message. If the
+// process dies later it is started again (uses are denied with policy_unavailable meanwhile).
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,11 +15,21 @@ import type { Logger } from '../logger';
 export interface EmbeddedPdp {
   /** gRPC target for @cerbos/grpc: `unix:<dir>/grpc.sock`. */
   address: string;
+  /** The running Cerbos process, if any (for operators and tests). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
+}
+
+interface PdpOptions {
+  binary: string;
+  policyDir: string;
+  runDir: string;
+  logger: Logger;
 }
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
+const RESTART_DELAYS_MS = [200, 1_000, 5_000, 30_000];
 
 export function cerbosBinary(configured: string | undefined): string {
   if (configured) return configured;
@@ -31,11 +42,65 @@ export function cerbosBinary(configured: string | undefined): string {
   }
 }
 
-export async function startEmbeddedPdp(options: { binary: string; policyDir: string; runDir: string; logger: Logger }): Promise<EmbeddedPdp> {
+export async function startEmbeddedPdp(options: PdpOptions): Promise<EmbeddedPdp> {
   mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
+  const address = `unix:${path.join(options.runDir, 'grpc.sock')}`;
+  let child = await launch(options);
+  let stopping = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let relaunching: Promise<unknown> | undefined;
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const scheduleRestart = () => {
+    const delay = RESTART_DELAYS_MS[Math.min(restarts++, RESTART_DELAYS_MS.length - 1)]!;
+    restartTimer = setTimeout(() => {
+      relaunching = launch(options).then(
+        (next) => {
+          if (stopping) return terminate(next);
+          child = next;
+          restarts = 0;
+          watch(next);
+          options.logger.info({ pid: next.pid }, 'the policy decision point is back');
+        },
+        (err: unknown) => {
+          if (stopping) return;
+          options.logger.error({ err }, 'the policy decision point did not restart');
+          scheduleRestart();
+        },
+      );
+    }, delay);
+  };
+  const watch = (running: ChildProcess) =>
+    running.once('close', (code, signal) => {
+      if (stopping) return;
+      options.logger.error({ code, signal }, 'the policy decision point exited; uses are denied until it is back');
+      scheduleRestart();
+    });
+  watch(child);
+  options.logger.info({ policyDir: options.policyDir, pid: child.pid }, 'embedded policy decision point ready');
+
+  return {
+    address,
+    get pid() {
+      return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      await relaunching;
+      process.removeListener('exit', killOnExit);
+      await terminate(child);
+    },
+  };
+}
+
+/** Starts one Cerbos process and resolves once it answers its health check. */
+async function launch(options: PdpOptions): Promise<ChildProcess> {
   const grpcSocket = path.join(options.runDir, 'grpc.sock');
   const httpSocket = path.join(options.runDir, 'http.sock');
-  // Sockets left by a process that was killed would make the listen fail.
+  // Sockets left by a process that died would make the listen fail.
   rmSync(grpcSocket, { force: true });
   rmSync(httpSocket, { force: true });
   const child = spawn(
@@ -65,33 +130,26 @@ export async function startEmbeddedPdp(options: { binary: string; policyDir: str
   let ended: string | undefined;
   child.once('close', (code, signal) => (ended = `exited (${signal ?? code})`));
   child.once('error', (err) => (ended = `could not be started from ${options.binary}: ${err.message}`));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
 
-  const address = `unix:${grpcSocket}`;
-  const probe = new GRPC(address, { tls: false });
+  const probe = new GRPC(`unix:${grpcSocket}`, { tls: false });
   try {
     await waitHealthy(probe, () => ended);
   } catch (err) {
-    process.removeListener('exit', killOnExit);
     child.kill('SIGKILL');
     throw new TypeError(`the policy decision point ${(err as Error).message}${recent.length ? `:\n${recent.join('\n')}` : ''}`, { cause: err });
   } finally {
     probe.close();
   }
-  options.logger.info({ policyDir: options.policyDir }, 'embedded policy decision point ready');
-  return {
-    address,
-    async stop() {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const closed = new Promise((resolve) => child.once('close', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await closed;
-      clearTimeout(timer);
-    },
-  };
+  return child;
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await closed;
+  clearTimeout(timer);
 }
 
 async function waitHealthy(client: GRPC, ended: () => string | undefined): Promise<void> {
