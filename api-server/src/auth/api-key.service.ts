@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyInfo, CreateKeyRequest, CreateKeyResponse, Scope } from '@alter-vault/sdk';
+import type { ApiKeyInfo, CreateKeyRequest, CreateKeyResponse, ErrorCode, Scope } from '@alter-vault/sdk';
 import { scopes as allScopes } from '@alter-vault/sdk';
 import { fail, ok, Result } from '../result';
 import type { Executor } from '../store/executor';
 import { DEFAULT_TENANT, ensureTenant } from '../tenants/tenant.service';
 import { generateApiKey, hashApiKey, ipAllowed, keyPrefix, looksLikeApiKey, normaliseCidrs } from './api-key';
 import { findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey } from './api-key.repository';
-import type { Caller } from './caller';
+import type { Authentication, Caller } from './caller';
 
 type KeyRow = Awaited<ReturnType<typeof listApiKeys>>[number];
 
@@ -47,14 +47,16 @@ export async function revokeKey(db: Executor, tenantId: string, id: string, now:
 }
 
 /** Checks a presented key: one indexed read, no cache, so a revocation holds on the next call. */
-export async function authenticateApiKey(db: Executor, token: string, ip: string | undefined, now: Date): Promise<Result<Caller>> {
+export async function authenticateApiKey(db: Executor, token: string, ip: string | undefined, now: Date): Promise<Authentication> {
   if (!looksLikeApiKey(token)) return fail('invalid_api_key', 'the API key is not valid');
   const row = await findApiKeyByHash(db, hashApiKey(token));
   if (!row) return fail('invalid_api_key', 'the API key is not valid');
-  if (row.revoked_at) return fail('api_key_revoked', `API key ${row.prefix} was revoked`);
-  if (row.expires_at && row.expires_at <= now) return fail('api_key_expired', `API key ${row.prefix} has expired`);
-  if (row.cidrs && !ipAllowed(ip, row.cidrs)) return fail('ip_not_allowed', `API key ${row.prefix} may not be used from this address`);
-  return ok({ tenantId: row.tenant_id, actor: { type: 'api_key', id: row.id, keyPrefix: row.prefix }, scopes: new Set(row.scopes as Scope[]) });
+  const caller: Caller = { tenantId: row.tenant_id, actor: { type: 'api_key', id: row.id, keyPrefix: row.prefix }, scopes: new Set(row.scopes as Scope[]) };
+  const refuse = (code: ErrorCode, message: string): Authentication => ({ ...fail(code, message), identified: caller });
+  if (row.revoked_at) return refuse('api_key_revoked', `API key ${row.prefix} was revoked`);
+  if (row.expires_at && row.expires_at <= now) return refuse('api_key_expired', `API key ${row.prefix} has expired`);
+  if (row.cidrs && !ipAllowed(ip, row.cidrs)) return refuse('ip_not_allowed', `API key ${row.prefix} may not be used from this address`);
+  return ok(caller);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Scope } from '@alter-vault/sdk';
+import type { DomainError } from '../result';
 
 /** Who makes a call: the authenticated actor, bound to one tenant. */
 export interface Caller {
@@ -6,3 +7,9 @@ export interface Caller {
   actor: { type: 'api_key'; id: string; keyPrefix: string };
   scopes: ReadonlySet<Scope>;
 }
+
+/**
+ * A failed authentication. `identified` is set when the key was found but may not be used
+ * (revoked, expired, outside its CIDR allow-list): its tenant can then audit the attempt.
+ */
+export type Authentication = { ok: true; value: Caller } | { ok: false; error: DomainError; identified?: Caller };

@@ -1,7 +1,7 @@
 import type { Injection } from '@alter-vault/sdk';
 import { fail, ok, Result } from '../result';
 import type { Executor } from '../store/executor';
-import type { Grant, SealedCredential } from './grant';
+import { type Grant, isGrantId, type SealedCredential } from './grant';
 import { findGrant } from './grant.repository';
 
 type GrantRow = NonNullable<Awaited<ReturnType<typeof findGrant>>>;
@@ -20,14 +20,12 @@ function toGrant(row: GrantRow): Grant {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Loads a grant for use. Missing and foreign grants answer the same grant_not_found, so
  * grant ids cannot be probed across tenants.
  */
 export async function loadGrantForUse(db: Executor, tenantId: string, grantId: string): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
-  const row = UUID.test(grantId) ? await findGrant(db, tenantId, grantId) : undefined;
+  const row = isGrantId(grantId) ? await findGrant(db, tenantId, grantId) : undefined;
   if (!row) return fail('grant_not_found', 'no such grant');
   const grant = toGrant(row);
   if (grant.status === 'revoked') return fail('grant_revoked', 'the grant was revoked');

@@ -20,3 +20,10 @@ export interface SealedCredential {
   dekId: string;
   ciphertext: Buffer;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Grant ids are UUIDs; anything else names no grant (and must not reach a uuid column). */
+export function isGrantId(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}

@@ -187,6 +187,24 @@ describe('/v1/secrets and the hot path (/v1/proxy, /v1/tokens/retrieve)', () => 
     expect((await t.api('GET', `/v1/audit?grant=${grantId}&action=retrieve_token`)).body.events.length).toBe(before + 3);
   });
 
+  it('audits a use tried with a revoked key in the key’s tenant, and sends nothing', async () => {
+    const created = await t.api('POST', '/v1/keys', { name: 'leaked', scopes: ['proxy:execute'] });
+    expect((await t.api('DELETE', `/v1/keys/${created.body.id}`)).status).toBe(204);
+    const sent = upstream.requests.length;
+    const tried = await apiClient(t.url, created.body.key)('POST', '/v1/proxy', { grantId: grants.bearer!.grantId, method: 'GET', url: `${upstream.url}/echo` });
+    expect(tried.status).toBe(401);
+    expect(tried.body.error.code).toBe('api_key_revoked');
+    expect(upstream.requests.length).toBe(sent);
+    const audit = await t.api('GET', `/v1/audit?grant=${grants.bearer!.grantId}&outcome=api_key_revoked`);
+    expect(audit.body.events).toHaveLength(1);
+    expect(audit.body.events[0]).toMatchObject({ action: 'proxy', decision: 'deny', actor: { type: 'api_key', id: created.body.id, keyPrefix: created.body.prefix } });
+
+    // A key nobody issued names no tenant: refused, and no chain is written to.
+    const before = (await t.api('GET', '/v1/audit?outcome=invalid_api_key')).body.events.length;
+    expect((await apiClient(t.url, `avk_${'x'.repeat(40)}`)('POST', '/v1/proxy', { grantId: grants.bearer!.grantId, method: 'GET', url: `${upstream.url}/echo` })).status).toBe(401);
+    expect((await t.api('GET', '/v1/audit?outcome=invalid_api_key')).body.events.length).toBe(before);
+  });
+
   it('audits each use with its context and the URL without query values', async () => {
     await proxy('query', { query: { q: 'private search' }, reason: 'answer ticket 7', context: { runId: `run-${run}`, threadId: 't-1', toolName: 'search' } });
     const audit = await t.api('GET', `/v1/audit?grant=${grants.query!.grantId}&action=proxy`);

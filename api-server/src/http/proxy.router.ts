@@ -8,6 +8,7 @@ export function hotPathRoutes(services: Services): RouteSpec[] {
     route({
       method: 'post',
       path: '/v1/proxy',
+      use: 'proxy',
       summary: 'Call a provider API with the grant’s credential injected (needs proxy:execute); the token never leaves',
       body: proxyRequest,
       responses: { 200: '{ status, headers, body, bodyEncoding } of the upstream answer' },
@@ -18,6 +19,7 @@ export function hotPathRoutes(services: Services): RouteSpec[] {
     route({
       method: 'post',
       path: '/v1/tokens/retrieve',
+      use: 'retrieve_token',
       summary: 'Token mode (needs tokens:retrieve): the credential itself, where policy allows it',
       body: retrieveTokenRequest,
       responses: { 200: '{ token, expiresAt, injection }' },

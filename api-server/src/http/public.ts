@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { authenticate } from '../auth/authenticate';
 import { sendError } from './errors';
 import { RouteSpec } from './route';
-import type { Services } from './services';
+import { auditRejectedUse, Services } from './services';
 
 /** zod issues without their `input`: a rejected value may be a secret. */
 export function describeIssues(error: z.ZodError) {
@@ -16,7 +16,10 @@ function mount(router: Router, spec: RouteSpec, services: Services): void {
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     const requestId = res.locals.requestId as string;
     const caller = await authenticate(services.db, req.headers.authorization, req.ip, services.now());
-    if (!caller.ok) return sendError(res, caller.error);
+    if (!caller.ok) {
+      if (spec.use && caller.identified) await auditRejectedUse(services, caller.identified, requestId, spec.use, req.body, caller.error.code);
+      return sendError(res, caller.error);
+    }
     if (spec.scope && !caller.value.scopes.has(spec.scope)) {
       return sendError(res, { code: 'missing_scope', message: `this key lacks the ${spec.scope} scope` });
     }

@@ -5,6 +5,7 @@ import type { Scope } from '@alter-vault/sdk';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Caller } from '../auth/caller';
+import type { GrantAction } from '../policy/authorizer';
 import type { Result } from '../result';
 
 export interface RouteContext<B, Q> {
@@ -26,6 +27,11 @@ export interface RouteSpec<B = unknown, Q = unknown> {
    * out and authorize inside the service, so that a denial is audited like any use.
    */
   scope?: Scope;
+  /**
+   * The use of a grant this route makes (hot-path routes). A key that is found but may not be
+   * used (revoked, expired, outside its CIDRs) is then audited as a denied use in its tenant.
+   */
+  use?: GrantAction;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   successStatus?: number;

@@ -8,7 +8,7 @@ import type { AuditInput } from '../audit/audit';
 import type { AuditWriter } from '../audit/audit.writer';
 import type { Caller } from '../auth/caller';
 import type { Envelope } from '../crypto/envelope';
-import type { Grant, SealedCredential } from '../grants/grant';
+import { type Grant, isGrantId, type SealedCredential } from '../grants/grant';
 import { loadGrantForUse } from '../grants/grant.service';
 import type { Authorizer, GrantAction } from '../policy/authorizer';
 import { CodedError, DomainError, fail, ok, Result } from '../result';
@@ -122,13 +122,12 @@ export class HotPath {
     meta: UseMeta,
     fields: Pick<AuditInput, 'decision' | 'outcome'> & { method?: string; url?: string | null; upstreamStatus?: number | undefined; latencyMs: number },
   ): Promise<void> {
-    const UUID = /^[0-9a-f-]{36}$/i;
     try {
       await this.deps.audit.write({
         tenantId: caller.tenantId,
         requestId: meta.requestId,
         actor: caller.actor,
-        ...(UUID.test(grantId) ? { grantId } : {}),
+        ...(isGrantId(grantId) ? { grantId } : {}),
         ...(grant ? { provider: grant.provider } : {}),
         action,
         ...(fields.method ? { method: fields.method } : {}),
