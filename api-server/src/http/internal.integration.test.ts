@@ -36,6 +36,8 @@ describe('probes, metrics, OpenAPI and shutdown', () => {
     for (const spec of specs) {
       const path = spec.path.replace(/:(\w+)/g, '{$1}');
       expect({ route: `${spec.method} ${path}`, described: Boolean(doc.paths[path]?.[spec.method]) }).toEqual({ route: `${spec.method} ${path}`, described: true });
+      // A path parameter is declared, so a malformed one is a 400 and not a failed lookup.
+      expect({ route: `${spec.method} ${path}`, paramsDeclared: !spec.path.includes(':') || Boolean(spec.params) }).toEqual({ route: `${spec.method} ${path}`, paramsDeclared: true });
     }
     for (const path of ['/healthz', '/readyz', '/metrics', '/v1/openapi.json']) expect(doc.paths[path].get).toBeDefined();
     expect(doc.paths['/v1/secrets'].post.requestBody.content['application/json'].schema).toBeDefined();

@@ -126,4 +126,20 @@ describe('/v1/keys', () => {
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ error: { code: 'not_found', message: 'no such route' } });
   });
+
+  it.each([
+    ['DELETE', '/v1/keys/not-a-uuid', undefined],
+    ['GET', '/v1/secrets/not-a-uuid', undefined],
+    ['PUT', '/v1/secrets/42/value', { value: 'x' }],
+    ['DELETE', '/v1/secrets/..%2Fkeys', undefined],
+  ])('refuses a malformed id in %s %s with invalid_request', async (method, path, body) => {
+    const answer = await t.api(method, path, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 'invalid_request', message: 'the path is invalid' });
+  });
+
+  it('answers a well-formed but unknown id with not found', async () => {
+    expect((await t.api('DELETE', '/v1/keys/00000000-0000-4000-8000-000000000000')).body.error.code).toBe('key_not_found');
+    expect((await t.api('GET', '/v1/secrets/00000000-0000-4000-8000-000000000000')).body.error.code).toBe('secret_not_found');
+  });
 });

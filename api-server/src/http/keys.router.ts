@@ -1,4 +1,4 @@
-import { createKeyRequest } from '@alter-vault/sdk';
+import { createKeyRequest, resourcePath } from '@alter-vault/sdk';
 import { createApiKey, listKeys, revokeKey } from '../auth/api-key.service';
 import { ok } from '../result';
 import { route, RouteSpec } from './route';
@@ -33,12 +33,13 @@ export function keyRoutes(services: Services): RouteSpec[] {
     route({
       method: 'delete',
       path: '/v1/keys/:id',
+      params: resourcePath,
       summary: 'Revoke an API key; effective on its next call',
       scope: 'keys:admin',
       successStatus: 204,
       responses: { 204: 'revoked' },
       async handler({ caller, params, requestId }) {
-        const revoked = await revokeKey(services.db, caller.tenantId, params.id!, services.now());
+        const revoked = await revokeKey(services.db, caller.tenantId, params.id, services.now());
         if (revoked.ok) await auditChange(services, caller, requestId, 'key.revoke', {});
         return revoked;
       },

@@ -27,7 +27,8 @@ export function openApiDocument(specs: RouteSpec[], internal: PlainRoute[], vers
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) {
     const path = spec.path.replace(/:(\w+)/g, '{$1}');
-    const params = [...spec.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const paramSchemas = (spec.params ? jsonSchema(spec.params).properties ?? {} : {}) as Record<string, object>;
+    const params = [...spec.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchemas[m[1]!] ?? { type: 'string' } }));
     const query = spec.query ? Object.entries((jsonSchema(spec.query).properties ?? {}) as Record<string, object>).map(([name, schema]) => ({ name, in: 'query', required: false, schema })) : [];
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(spec.responses)) responses[status] = { description };

@@ -29,13 +29,19 @@ function mount(router: Router, spec: RouteSpec, services: Services): void {
       if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the request body is invalid', details: describeIssues(parsed.error) });
       body = parsed.data;
     }
+    let params: unknown = undefined;
+    if (spec.params) {
+      const parsed = spec.params.safeParse(req.params);
+      if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the path is invalid', details: describeIssues(parsed.error) });
+      params = parsed.data;
+    }
     let query: unknown = undefined;
     if (spec.query) {
       const parsed = spec.query.safeParse(req.query);
       if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the query string is invalid', details: describeIssues(parsed.error) });
       query = parsed.data;
     }
-    const result = await spec.handler({ req, res, caller: caller.value, body, query, params: req.params as Record<string, string>, requestId });
+    const result = await spec.handler({ req, res, caller: caller.value, body, query, params, requestId });
     if (!result) return;
     if (!result.ok) return sendError(res, result.error);
     const status = spec.successStatus ?? 200;

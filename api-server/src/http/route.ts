@@ -8,17 +8,17 @@ import type { Caller } from '../auth/caller';
 import type { GrantAction } from '../policy/authorizer';
 import type { Result } from '../result';
 
-export interface RouteContext<B, Q> {
+export interface RouteContext<B, Q, P> {
   req: Request;
   res: Response;
   caller: Caller;
   body: B;
   query: Q;
-  params: Record<string, string>;
+  params: P;
   requestId: string;
 }
 
-export interface RouteSpec<B = unknown, Q = unknown> {
+export interface RouteSpec<B = unknown, Q = unknown, P = unknown> {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   summary: string;
@@ -34,11 +34,13 @@ export interface RouteSpec<B = unknown, Q = unknown> {
   use?: GrantAction;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
+  /** Required when the path has parameters: a malformed one is refused before any lookup. */
+  params?: z.ZodType<P>;
   successStatus?: number;
   /** Status → description, for the OpenAPI document (errors use the shared envelope). */
   responses: Record<number, string>;
   /** Returns a Result to send as JSON, or nothing when it wrote the response itself. */
-  handler(ctx: RouteContext<B, Q>): Promise<Result<unknown> | void>;
+  handler(ctx: RouteContext<B, Q, P>): Promise<Result<unknown> | void>;
 }
 
-export const route = <B = undefined, Q = undefined>(spec: RouteSpec<B, Q>): RouteSpec => spec as unknown as RouteSpec;
+export const route = <B = undefined, Q = undefined, P = undefined>(spec: RouteSpec<B, Q, P>): RouteSpec => spec as unknown as RouteSpec;

@@ -20,6 +20,9 @@ export type Scope = (typeof scopes)[number];
 
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32');
 
+/** The path of a route on one resource: `/v1/keys/{id}`, `/v1/secrets/{id}`, ... */
+export const resourcePath = z.strictObject({ id: z.uuid() });
+
 export const createKeyRequest = z.strictObject({
   name: z.string().min(1).max(100),
   scopes: z.array(z.enum(scopes)).min(1),
