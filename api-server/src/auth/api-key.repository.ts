@@ -1,6 +1,6 @@
 import type { Executor } from '../store/executor';
 
-const columns = ['id', 'tenant_id', 'name', 'prefix', 'scopes', 'cidrs', 'expires_at', 'created_at', 'revoked_at'] as const;
+const columns = ['id', 'tenant_id', 'name', 'prefix', 'scopes', 'cidrs', 'expires_at', 'created_at', 'revoked_at', 'deprecated_at'] as const;
 
 export async function insertApiKey(
   db: Executor,
@@ -36,4 +36,13 @@ export async function revokeApiKey(db: Executor, tenantId: string, id: string, a
   if (!key) return false;
   if (!key.revoked_at) await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
   return true;
+}
+
+/** The tenant's key, locked for a lifecycle change in the caller's transaction. */
+export async function lockApiKey(db: Executor, tenantId: string, id: string) {
+  return db.selectFrom('api_keys').select(columns).where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function markApiKeyDeprecated(db: Executor, id: string, at: Date) {
+  return db.updateTable('api_keys').set({ deprecated_at: at }).where('id', '=', id).returning(columns).executeTakeFirstOrThrow();
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyInfo, CreateKeyRequest, CreateKeyResponse, ErrorCode, Scope } from '@alter-vault/sdk';
+import type { ApiKeyInfo, CreateKeyRequest, CreateKeyResponse, ErrorCode, RotateKeyResponse, Scope } from '@alter-vault/sdk';
+import type { Kysely } from 'kysely';
 import { scopes as allScopes } from '@alter-vault/sdk';
 import { fail, ok, Result } from '../result';
 import type { Executor } from '../store/executor';
+import type { Database } from '../store/schema';
 import { DEFAULT_TENANT, ensureTenant } from '../tenants/tenant.service';
 import { generateApiKey, hashApiKey, ipAllowed, keyPrefix, looksLikeApiKey, normaliseCidrs } from './api-key';
-import { findApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey } from './api-key.repository';
+import { findApiKeyByHash, insertApiKey, listApiKeys, lockApiKey, markApiKeyDeprecated, revokeApiKey } from './api-key.repository';
 import type { Authentication, Caller } from './caller';
 
 type KeyRow = Awaited<ReturnType<typeof listApiKeys>>[number];
@@ -19,6 +21,7 @@ function toInfo(row: KeyRow): ApiKeyInfo {
     expiresAt: row.expires_at?.toISOString() ?? null,
     cidrs: row.cidrs,
     createdAt: row.created_at.toISOString(),
+    deprecatedAt: row.deprecated_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
   };
 }
@@ -42,6 +45,38 @@ export async function listKeys(db: Executor, tenantId: string): Promise<ApiKeyIn
   return (await listApiKeys(db, tenantId)).map(toInfo);
 }
 
+/** active → deprecated: the key keeps working, and every answer to it says it is deprecated. Idempotent. */
+export async function deprecateKey(db: Kysely<Database>, tenantId: string, id: string, now: Date): Promise<Result<ApiKeyInfo>> {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockApiKey(trx, tenantId, id);
+    if (!row) return fail('key_not_found', 'no such API key');
+    if (row.revoked_at) return fail('key_revoked', `API key ${row.prefix} is revoked`);
+    return ok(toInfo(row.deprecated_at ? row : await markApiKeyDeprecated(trx, id, now)));
+  });
+}
+
+/**
+ * Rotation without downtime: a new key with the old one's name, scopes, CIDRs and expiry,
+ * and the old one deprecated (not revoked) so callers can move over; revoke it after.
+ */
+export async function rotateKey(db: Kysely<Database>, tenantId: string, id: string, now: Date): Promise<Result<RotateKeyResponse>> {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockApiKey(trx, tenantId, id);
+    if (!row) return fail('key_not_found', 'no such API key');
+    if (row.revoked_at) return fail('key_revoked', `API key ${row.prefix} is revoked`);
+    if (row.expires_at && row.expires_at <= now) return fail('invalid_request', `API key ${row.prefix} has expired: mint a new key instead`);
+    const created = await createApiKey(
+      trx,
+      tenantId,
+      { name: row.name, scopes: row.scopes as Scope[], ...(row.cidrs ? { cidrs: row.cidrs } : {}), ...(row.expires_at ? { expiresAt: row.expires_at.toISOString() } : {}) },
+      now,
+    );
+    if (!created.ok) return created;
+    if (!row.deprecated_at) await markApiKeyDeprecated(trx, id, now);
+    return ok({ ...created.value, replaces: id });
+  });
+}
+
 export async function revokeKey(db: Executor, tenantId: string, id: string, now: Date): Promise<Result<void>> {
   return (await revokeApiKey(db, tenantId, id, now)) ? ok(undefined) : fail('key_not_found', 'no such API key');
 }
@@ -51,7 +86,12 @@ export async function authenticateApiKey(db: Executor, token: string, ip: string
   if (!looksLikeApiKey(token)) return fail('invalid_api_key', 'the API key is not valid');
   const row = await findApiKeyByHash(db, hashApiKey(token));
   if (!row) return fail('invalid_api_key', 'the API key is not valid');
-  const caller: Caller = { tenantId: row.tenant_id, actor: { type: 'api_key', id: row.id, keyPrefix: row.prefix }, scopes: new Set(row.scopes as Scope[]) };
+  const caller: Caller = {
+    tenantId: row.tenant_id,
+    actor: { type: 'api_key', id: row.id, keyPrefix: row.prefix },
+    scopes: new Set(row.scopes as Scope[]),
+    ...(row.deprecated_at ? { deprecatedAt: row.deprecated_at } : {}),
+  };
   const refuse = (code: ErrorCode, message: string): Authentication => ({ ...fail(code, message), identified: caller });
   if (row.revoked_at) return refuse('api_key_revoked', `API key ${row.prefix} was revoked`);
   if (row.expires_at && row.expires_at <= now) return refuse('api_key_expired', `API key ${row.prefix} has expired`);

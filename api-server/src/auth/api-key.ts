@@ -28,7 +28,9 @@ export function normaliseCidrs(cidrs: string[]): { ok: true; cidrs: string[] } |
   for (const cidr of cidrs) {
     try {
       const [addr, bits] = ipaddr.parseCIDR(cidr);
-      out.push(`${addr.toNormalizedString()}/${bits}`);
+      // ipaddr.js reads 010.0.0.0 as octal (8.0.0.0): accept IPv4 only as four plain decimals.
+      if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(cidr.split('/')[0]!)) return { ok: false, invalid: cidr };
+      out.push(`${addr.toString()}/${bits}`);
     } catch {
       return { ok: false, invalid: cidr };
     }

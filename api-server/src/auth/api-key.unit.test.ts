@@ -24,7 +24,10 @@ describe('api keys', () => {
   });
 
   it('normalises CIDRs and names the first invalid one', () => {
-    expect(normaliseCidrs(['10.0.0.0/8', '2001:DB8::/32'])).toEqual({ ok: true, cidrs: ['10.0.0.0/8', '2001:db8:0:0:0:0:0:0/32'] });
+    expect(normaliseCidrs(['10.0.0.0/8', '2001:DB8::/32', '::1/128'])).toEqual({ ok: true, cidrs: ['10.0.0.0/8', '2001:db8::/32', '::1/128'] });
+    // Not octal, not shorthand: what the operator wrote is what is enforced, or it is refused.
+    expect(normaliseCidrs(['010.0.0.0/8'])).toEqual({ ok: false, invalid: '010.0.0.0/8' });
+    expect(normaliseCidrs(['10.1/16'])).toEqual({ ok: false, invalid: '10.1/16' });
     expect(normaliseCidrs(['10.0.0.0/8', '10.0.0.0/33'])).toEqual({ ok: false, invalid: '10.0.0.0/33' });
   });
 });

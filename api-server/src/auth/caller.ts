@@ -6,6 +6,8 @@ export interface Caller {
   tenantId: string;
   actor: { type: 'api_key'; id: string; keyPrefix: string };
   scopes: ReadonlySet<Scope>;
+  /** The key is deprecated: answers say so (a Deprecation header) until it is revoked. */
+  deprecatedAt?: Date;
 }
 
 /**

@@ -18,6 +18,7 @@ const statusByCode: Record<ErrorCode, number> = {
   policy_denied: 403,
   policy_unavailable: 503,
   key_not_found: 404,
+  key_revoked: 409,
   grant_not_found: 404,
   grant_revoked: 410,
   secret_not_found: 404,

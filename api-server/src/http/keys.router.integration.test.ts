@@ -127,6 +127,51 @@ describe('/v1/keys', () => {
     expect(answer.body).toEqual({ error: { code: 'not_found', message: 'no such route' } });
   });
 
+  it('rotates a key without downtime: the new key works at once, the old one keeps working as deprecated until revoked', async () => {
+    const old = await mint({ name: 'agent-a', scopes: ['secrets:read'], cidrs: ['127.0.0.0/8', '::1/128'] });
+    const oldClient = apiClient(t.url, old.body.key);
+    expect((await oldClient('GET', '/v1/secrets')).headers.get('deprecation')).toBeNull();
+
+    const rotated = await t.api('POST', `/v1/keys/${old.body.id}/rotate`);
+    expect(rotated.status).toBe(201);
+    minted.push(rotated.body.key);
+    expect(rotated.body).toMatchObject({ name: 'agent-a', scopes: ['secrets:read'], cidrs: ['127.0.0.0/8', '::1/128'], replaces: old.body.id });
+    expect(rotated.body.key).not.toBe(old.body.key);
+    const newClient = apiClient(t.url, rotated.body.key);
+    const fresh = await newClient('GET', '/v1/secrets');
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('deprecation')).toBeNull();
+
+    const stale = await oldClient('GET', '/v1/secrets');
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('deprecation')).toMatch(/^@\d{10}$/);
+    expect((await oldClient('GET', '/v1/keys')).headers.get('deprecation')).toMatch(/^@\d{10}$/); // on refusals too
+    const listed = (await t.api('GET', '/v1/keys')).body.keys.find((k: { id: string }) => k.id === old.body.id);
+    expect(listed.deprecatedAt).toEqual(expect.any(String));
+    expect(listed.revokedAt).toBeNull();
+
+    expect((await t.api('DELETE', `/v1/keys/${old.body.id}`)).status).toBe(204);
+    expect((await oldClient('GET', '/v1/secrets')).body.error.code).toBe('api_key_revoked');
+    expect((await newClient('GET', '/v1/secrets')).status).toBe(200);
+    expect((await t.api('POST', `/v1/keys/${old.body.id}/rotate`)).body.error.code).toBe('key_revoked');
+    expect((await t.api('POST', `/v1/keys/${old.body.id}/deprecate`)).status).toBe(409);
+
+    const audit = await t.api('GET', '/v1/audit?action=key.rotate');
+    expect(audit.body.events[0]).toMatchObject({ decision: 'allow', outcome: 'ok', provider: rotated.body.prefix });
+  });
+
+  it('deprecates a key in place (idempotently) and refuses unknown keys', async () => {
+    const key = await mint({ name: 'agent-b', scopes: ['secrets:read'] });
+    const first = await t.api('POST', `/v1/keys/${key.body.id}/deprecate`);
+    expect(first.status).toBe(200);
+    expect(first.body.deprecatedAt).toEqual(expect.any(String));
+    const again = await t.api('POST', `/v1/keys/${key.body.id}/deprecate`);
+    expect(again.body.deprecatedAt).toBe(first.body.deprecatedAt);
+    expect((await apiClient(t.url, key.body.key)('GET', '/v1/secrets')).headers.get('deprecation')).toMatch(/^@\d{10}$/);
+    expect((await t.api('POST', '/v1/keys/00000000-0000-4000-8000-000000000000/deprecate')).body.error.code).toBe('key_not_found');
+    expect((await t.api('POST', '/v1/keys/00000000-0000-4000-8000-000000000000/rotate')).status).toBe(404);
+  });
+
   it.each([
     ['DELETE', '/v1/keys/not-a-uuid', undefined],
     ['GET', '/v1/secrets/not-a-uuid', undefined],

@@ -1,5 +1,5 @@
 import { createKeyRequest, resourcePath } from '@alter-vault/sdk';
-import { createApiKey, listKeys, revokeKey } from '../auth/api-key.service';
+import { createApiKey, deprecateKey, listKeys, revokeKey, rotateKey } from '../auth/api-key.service';
 import { ok } from '../result';
 import { route, RouteSpec } from './route';
 import { auditChange, Services } from './services';
@@ -28,6 +28,33 @@ export function keyRoutes(services: Services): RouteSpec[] {
       responses: { 200: '{ keys }' },
       async handler({ caller }) {
         return ok({ keys: await listKeys(services.db, caller.tenantId) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/keys/:id/deprecate',
+      params: resourcePath,
+      summary: 'Deprecate an API key: it keeps working, and every answer to it carries a Deprecation header',
+      scope: 'keys:admin',
+      responses: { 200: 'the key’s metadata' },
+      async handler({ caller, params, requestId }) {
+        const deprecated = await deprecateKey(services.db, caller.tenantId, params.id, services.now());
+        if (deprecated.ok) await auditChange(services, caller, requestId, 'key.deprecate', { provider: deprecated.value.prefix });
+        return deprecated;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/keys/:id/rotate',
+      params: resourcePath,
+      summary: 'Rotate an API key without downtime: a new key like it (shown once), and the old one deprecated',
+      scope: 'keys:admin',
+      successStatus: 201,
+      responses: { 201: 'the new key, its id and prefix, and the id it replaces' },
+      async handler({ caller, params, requestId }) {
+        const rotated = await rotateKey(services.db, caller.tenantId, params.id, services.now());
+        if (rotated.ok) await auditChange(services, caller, requestId, 'key.rotate', { provider: rotated.value.prefix });
+        return rotated;
       },
     }),
     route({

@@ -20,6 +20,8 @@ function mount(router: Router, spec: RouteSpec, services: Services): void {
       if (spec.use && caller.identified) await auditRejectedUse(services, caller.identified, requestId, spec.use, req.body, caller.error.code);
       return sendError(res, caller.error);
     }
+    // RFC 9745: a deprecated key still works, and every answer to it says since when.
+    if (caller.value.deprecatedAt) res.setHeader('Deprecation', `@${Math.floor(caller.value.deprecatedAt.getTime() / 1000)}`);
     if (spec.scope && !caller.value.scopes.has(spec.scope)) {
       return sendError(res, { code: 'missing_scope', message: `this key lacks the ${spec.scope} scope` });
     }

@@ -32,6 +32,7 @@ export interface ApiKeyTable {
   expires_at: Timestamp | null;
   created_at: CreatedAt;
   revoked_at: Timestamp | null;
+  deprecated_at: Timestamp | null;
 }
 
 export interface GrantTable {

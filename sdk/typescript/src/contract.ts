@@ -47,7 +47,13 @@ export interface ApiKeyInfo {
   expiresAt: string | null;
   cidrs: string[] | null;
   createdAt: string;
+  /** Set once the key is deprecated: it still works, and every answer carries a Deprecation header. */
+  deprecatedAt: string | null;
   revokedAt: string | null;
+}
+/** A new key with the old one's name, scopes, CIDRs and expiry; the old one is now deprecated. */
+export interface RotateKeyResponse extends CreateKeyResponse {
+  replaces: string;
 }
 
 /** `host`, `host:port` or `*.domain`, lower-case, no scheme or path. */

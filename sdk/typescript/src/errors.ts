@@ -14,6 +14,7 @@ export const errorCodes = [
   'policy_denied',
   'policy_unavailable',
   'key_not_found',
+  'key_revoked',
   'grant_not_found',
   'grant_revoked',
   'secret_not_found',
