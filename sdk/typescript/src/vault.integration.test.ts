@@ -48,6 +48,23 @@ describe('Vault client', () => {
     expect(await vault.getToken(grantId, { reason: 'sdk test' })).toEqual({ token: secretValue, expiresAt: null, injection: { type: 'bearer' } });
   });
 
+  it('trace() tags every use inside it, nested and across awaits, for the audit log', async () => {
+    await vault.trace({ runId: `trace-${run}`, threadId: 't-1' }, async () => {
+      await vault.getToken(grantId);
+      await vault.trace({ toolName: 'search' }, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await vault.request('GET', `${upstream.url}/echo`, { grantId, context: { threadId: 't-2' } });
+      });
+    });
+    await vault.getToken(grantId);
+    const events = (await vault.audit.list({ grant: grantId, limit: 3 })).events;
+    expect(events.map((e) => [e.action, e.context])).toEqual([
+      ['retrieve_token', null],
+      ['proxy', { runId: `trace-${run}`, threadId: 't-2', toolName: 'search' }],
+      ['retrieve_token', { runId: `trace-${run}`, threadId: 't-1' }],
+    ]);
+  });
+
   it('raises typed errors with the server’s stable codes', async () => {
     const unknown = vault.getToken('00000000-0000-4000-8000-000000000000');
     await expect(unknown).rejects.toBeInstanceOf(GrantNotFound);

@@ -3,6 +3,7 @@
 // this process. Errors are typed (vault-error.ts); answers that guarantee nothing was done
 // (the vault's store, key provider or policy decision point briefly unavailable) are
 // retried with backoff and jitter, honouring Retry-After; nothing else is sent twice.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   ApiKeyInfo,
   AuditEvent,
@@ -52,8 +53,11 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const knownCode = (code: unknown): code is ErrorCode => typeof code === 'string' && (errorCodes as readonly string[]).includes(code);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type AuditContext = NonNullable<UseOptions['context']>;
+
 export class Vault {
   readonly baseUrl: string;
+  readonly #trace = new AsyncLocalStorage<AuditContext>();
   readonly #apiKey: string;
   readonly #timeoutMs: number;
   readonly #retries: number;
@@ -63,6 +67,14 @@ export class Vault {
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retries = options.retries ?? 2;
+  }
+
+  /**
+   * Tags every use made inside fn (and whatever it awaits) with these audit context values,
+   * e.g. an agent run's `runId` and `threadId`. A call's own `context` wins on a clash.
+   */
+  trace<T>(context: AuditContext, fn: () => T): T {
+    return this.#trace.run({ ...this.#trace.getStore(), ...context }, fn);
   }
 
   /** Calls a provider API with the grant's credential injected by the vault. */
@@ -77,14 +89,19 @@ export class Vault {
           : body
             ? { body: Buffer.from(body).toString('base64'), bodyEncoding: 'base64' as const }
             : {};
-    const answer = await this.call<ProxyResponse>('POST', '/v1/proxy', { grantId, method, url, headers, query, ...payload, reason, context });
+    const answer = await this.call<ProxyResponse>('POST', '/v1/proxy', { grantId, method, url, headers, query, ...payload, reason, context: this.traced(context) });
     const bytes = Buffer.from(answer.body, answer.bodyEncoding === 'base64' ? 'base64' : 'utf8');
     return new Response(NULL_BODY_STATUSES.has(answer.status) || method === 'HEAD' ? null : bytes, { status: answer.status, headers: answer.headers });
   }
 
   /** Token mode, where the grant and the policy allow it. Prefer request(). */
   async getToken(grantId: string, options: UseOptions = {}): Promise<RetrieveTokenResponse> {
-    return this.call<RetrieveTokenResponse>('POST', '/v1/tokens/retrieve', { grantId, ...options });
+    return this.call<RetrieveTokenResponse>('POST', '/v1/tokens/retrieve', { grantId, reason: options.reason, context: this.traced(options.context) });
+  }
+
+  private traced(context: AuditContext | undefined): AuditContext | undefined {
+    const traced = this.#trace.getStore();
+    return traced || context ? { ...traced, ...context } : undefined;
   }
 
   readonly secrets = {
