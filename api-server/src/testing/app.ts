@@ -30,8 +30,23 @@ export interface ApiAnswer<T = any> {
 
 export type ApiClient = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiAnswer>;
 
+// Every secret value and API key that passed through a test client in this test file: each
+// app's log lines are searched for all of them when it stops.
+const sentSecrets = new Set<string>();
+const MIN_SEARCHED_LENGTH = 6; // shorter values ('v', 'x') would match log lines by chance
+
+function remember(value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.length >= MIN_SEARCHED_LENGTH) sentSecrets.add(value);
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) remember(v);
+  }
+}
+
 export function apiClient(url: string, key: string | undefined): ApiClient {
+  if (key) remember(key);
   return async (method, path, body, headers = {}) => {
+    if (path.startsWith('/v1/secrets') && body && typeof body === 'object') remember((body as { value?: unknown }).value);
     const res = await fetch(`${url}${path}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -44,6 +59,7 @@ export function apiClient(url: string, key: string | undefined): ApiClient {
     } catch {
       // not JSON (metrics, NDJSON): keep the text
     }
+    if (path.startsWith('/v1/keys')) remember((parsed as { key?: unknown } | undefined)?.key);
     return { status: res.status, headers: res.headers, body: parsed };
   };
 }
@@ -92,6 +108,8 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
     logs,
     api: apiClient(url, bootstrapKey),
     async stop() {
+      remember(bootstrapKey);
+      expectNoSecretsInLogs(logs, [...sentSecrets, ...(await heldSecretValues(app))]);
       await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
       if (!options.database) await database.drop();
@@ -105,4 +123,22 @@ export function expectNoSecretsInLogs(logs: string[], secrets: string[]): void {
     const leaked = logs.filter((line) => line.includes(secret));
     expect({ secret: `${secret.slice(0, 4)}…`, leakedLines: leaked.length }).toEqual({ secret: `${secret.slice(0, 4)}…`, leakedLines: 0 });
   }
+}
+
+/** Every secret value the app holds right now, decrypted (where its store and key provider answer). */
+async function heldSecretValues(app: App): Promise<string[]> {
+  const { db, envelope } = app.services;
+  const rows = await db.selectFrom('grants').select(['id', 'tenant_id', 'dek_id', 'ciphertext']).where('ciphertext', 'is not', null).execute().catch(() => []);
+  const values: string[] = [];
+  const collect = (value: unknown) => {
+    if (typeof value === 'string' && value.length >= MIN_SEARCHED_LENGTH) values.push(value);
+    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+  };
+  for (const row of rows) {
+    const plaintext = await envelope
+      .decrypt(db, { tenantId: row.tenant_id, grantId: row.id, dekId: row.dek_id!, ciphertext: Buffer.from(row.ciphertext!) })
+      .catch(() => undefined);
+    if (plaintext) collect(JSON.parse(plaintext.toString('utf8')));
+  }
+  return values;
 }
