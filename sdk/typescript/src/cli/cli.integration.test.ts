@@ -13,7 +13,7 @@ describe('alter-vault CLI', () => {
   });
   afterAll(() => t.stop());
 
-  const cli = async (argv: string[], options: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {}) => {
+  const cli = async (argv: string[], options: { stdin?: string; tty?: boolean; env?: Record<string, string>; signal?: AbortSignal } = {}) => {
     let stdout = '';
     let stderr = '';
     const io: CliIO = {
@@ -23,6 +23,7 @@ describe('alter-vault CLI', () => {
       readLine: async () => (options.stdin ?? '').split('\n')[0]!,
       stdinIsTTY: options.tty ?? false,
       env: options.env ?? { ALTER_URL: t.url, ALTER_API_KEY: t.bootstrapKey },
+      signal: options.signal ?? new AbortController().signal,
     };
     const code = await runCli(argv, io);
     return { code, stdout, stderr };
@@ -82,6 +83,32 @@ describe('alter-vault CLI', () => {
     const broken = await cli(['--output', 'json', 'audit', 'verify']);
     expect(broken.code).toBe(exitCodes.failed);
     expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, firstBrokenSeq: 1 });
+  });
+
+  it('tails new audit events, oldest first, until interrupted', async () => {
+    const stop = new AbortController();
+    let output = '';
+    const io: CliIO = {
+      stdout: (text) => (output += text),
+      stderr: () => undefined,
+      readStdin: async () => '',
+      readLine: async () => '',
+      stdinIsTTY: false,
+      env: { ALTER_URL: t.url, ALTER_API_KEY: t.bootstrapKey },
+      signal: stop.signal,
+    };
+    const tailing = runCli(['--output', 'json', 'audit', 'tail', '--action', 'key.create', '--interval', '100'], io);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const names = ['tail-1', 'tail-2', 'tail-3'];
+    for (const name of names) await t.api('POST', '/v1/keys', { name, scopes: ['secrets:read'] });
+    const deadline = Date.now() + 5_000;
+    while (output.trim().split('\n').filter(Boolean).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    stop.abort();
+    expect(await tailing).toBe(exitCodes.ok);
+    const events = output.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; action: string });
+    expect(events).toHaveLength(3);
+    expect(events.every((e) => e.action === 'key.create')).toBe(true);
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
   });
 
   it('reads a profile file, and explains missing configuration and bad usage', async () => {

@@ -18,6 +18,8 @@ export interface CliIO {
   readLine: () => Promise<string>;
   stdinIsTTY: boolean;
   env: Record<string, string | undefined>;
+  /** Ends long-running commands (audit tail): SIGINT in the binary. */
+  signal: AbortSignal;
 }
 
 /** Stable exit codes (README): scripts decide on these. */
@@ -29,7 +31,7 @@ const usage = `usage: alter-vault [--output table|json] [--profile NAME] [--yes]
   keys list | create --name N --scope S [--scope S...] [--expires-at ISO] [--cidr C...] | rotate ID | deprecate ID | revoke ID
   secrets list | get ID | create --name N --type T --host H [--host H...] [--header-name N] [--param-name N] | rotate ID | delete ID
           (create and rotate read the value from stdin: text, or JSON for basic and aws_sigv4)
-  audit list [--grant ID] [--action A] [--outcome O] [--limit N] | export [filters] | verify [--from ISO] [--to ISO]
+  audit list [--grant ID] [--action A] [--outcome O] [--limit N] | tail [filters] [--interval MS] | export [filters] | verify [--from ISO] [--to ISO]
 configuration: ALTER_URL and ALTER_API_KEY, or a profile in $XDG_CONFIG_HOME/alter-vault/profiles.json`;
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
@@ -75,6 +77,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
           limit: { type: 'string' },
           from: { type: 'string' },
           to: { type: 'string' },
+          interval: { type: 'string', default: '1000' },
         },
       });
     } catch (err) {
@@ -157,6 +160,32 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case 'audit list': {
       const page = await vault().audit.list({ ...filters(values), ...(values.limit ? { limit: Number(values.limit) } : {}) });
       print(values.output === 'json' ? page : page.events.map((e) => ({ ...e, actor: e.actor.keyPrefix ?? e.actor.id })), ['seq', 'occurredAt', 'actor', 'action', 'grantId', 'decision', 'outcome', 'upstreamStatus']);
+      return exitCodes.ok;
+    }
+    case 'audit tail': {
+      // New events only, oldest first, until interrupted: table lines, or NDJSON with --output json.
+      const client = vault();
+      const interval = Number(values.interval);
+      if (!Number.isInteger(interval) || interval < 100) throw new UsageError('--interval is a number of milliseconds, at least 100');
+      let last = (await client.audit.list({ ...filters(values), limit: 1 })).events[0]?.seq ?? 0;
+      while (!io.signal.aborted) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, interval);
+          io.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
+        });
+        const fresh = [];
+        for (let cursor: string | undefined; ; ) {
+          const page = await client.audit.list({ ...filters(values), limit: 500, ...(cursor ? { cursor } : {}) });
+          const newer = page.events.filter((e) => e.seq > last);
+          fresh.push(...newer);
+          if (newer.length < page.events.length || !page.nextCursor) break;
+          cursor = page.nextCursor;
+        }
+        for (const e of fresh.reverse()) {
+          io.stdout(values.output === 'json' ? `${JSON.stringify(e)}\n` : `${[e.seq, e.occurredAt, e.actor.keyPrefix ?? e.actor.id ?? '-', e.action, e.grantId ?? '-', e.decision, e.outcome].join('  ')}\n`);
+          last = e.seq;
+        }
+      }
       return exitCodes.ok;
     }
     case 'audit export':

@@ -18,6 +18,9 @@ async function readLine(): Promise<string> {
   }
 }
 
+const interrupted = new AbortController();
+process.once('SIGINT', () => interrupted.abort());
+
 runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -25,6 +28,7 @@ runCli(process.argv.slice(2), {
   readLine,
   stdinIsTTY: Boolean(process.stdin.isTTY),
   env: process.env,
+  signal: interrupted.signal,
 }).then(
   (code) => {
     process.exitCode = code;
