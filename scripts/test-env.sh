@@ -1,8 +1,8 @@
 # Sourced by scripts/test.sh and bench/run.sh: makes the machine ready for the tests and the
 # benchmark. Idempotent and fast on reruns; on a fresh Debian machine (as root) it installs
 # what they need first: node_modules (npm ci), PostgreSQL 15, moto[server] in
-# .test-env/venv, and a test CA plus a server certificate for 127.0.0.1/localhost in
-# .test-env/tls. It exports NODE_EXTRA_CA_CERTS and NODE_OPTIONS for every process after it.
+# .test-env/venv, httpx and pytest in .test-env/py, and a test CA plus a server
+# certificate for 127.0.0.1/localhost in .test-env/tls. It exports NODE_EXTRA_CA_CERTS and NODE_OPTIONS for every process after it.
 # Postgres and moto themselves are started by testenv/ (jest's global setup, the benchmark).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -42,6 +42,17 @@ if [ "$(cat "$ENV_DIR/venv/.installed" 2>/dev/null)" != "$MOTO_PIN" ]; then
   log "pip install $MOTO_PIN"
   "$ENV_DIR/venv/bin/pip" install -q --disable-pip-version-check "$MOTO_PIN"
   echo "$MOTO_PIN" >"$ENV_DIR/venv/.installed"
+fi
+
+# The Python SDK's test dependencies, in their own venv, reinstalled when the pins change.
+PY_PINS='httpx==0.28.1 pytest==8.4.2'
+if [ "$(cat "$ENV_DIR/py/.installed" 2>/dev/null)" != "$PY_PINS" ]; then
+  rm -rf "$ENV_DIR/py"
+  python3 -m venv "$ENV_DIR/py" 2>/dev/null || { rm -rf "$ENV_DIR/py"; apt_install python3-venv; python3 -m venv "$ENV_DIR/py"; }
+  log "pip install $PY_PINS"
+  # shellcheck disable=SC2086 # the pins are words
+  "$ENV_DIR/py/bin/pip" install -q --disable-pip-version-check $PY_PINS
+  echo "$PY_PINS" >"$ENV_DIR/py/.installed"
 fi
 
 # Test CA + server certificate, made in a scratch directory and moved in whole.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the policy tests, then the unit and integration tests: what `make test` and CI call.
+# Runs the policy tests, the unit and integration tests, then the Python SDK's tests: what
+# `make test` and CI call.
 # scripts/test-env.sh installs what they need on a fresh machine; jest's global setup
 # starts Postgres and moto; each test server starts its own Cerbos PDP.
 # Extra arguments go to jest, e.g. scripts/test.sh api-server/src/crypto
@@ -13,6 +14,12 @@ RESULTS="$ENV_DIR/jest-results.json"
 rm -f "$RESULTS"
 status=0
 npx jest --selectProjects unit integration --json --outputFile="$RESULTS" "$@" || status=$?
+# The Python SDK against the built server (embedded mode: PGlite, its own Cerbos PDP), on a
+# full run only: arguments pick jest tests.
+if [ $# -eq 0 ]; then
+  npx tsc -b api-server
+  PYTHONPATH="$ROOT/sdk/python" "$ENV_DIR/py/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/sdk/python/tests" || status=1
+fi
 # One plain closing line that any CI reader understands; a run that executed nothing fails.
 if [ -f "$RESULTS" ]; then
   node -e 'const r = require(process.argv[1]);
