@@ -48,10 +48,9 @@ export async function listKeys(db: Executor, tenantId: string): Promise<ApiKeyIn
 /** active → deprecated: the key keeps working, and every answer to it says it is deprecated. Idempotent. */
 export async function deprecateKey(db: Kysely<Database>, tenantId: string, id: string, now: Date): Promise<Result<ApiKeyInfo>> {
   return db.transaction().execute(async (trx) => {
-    const row = await lockApiKey(trx, tenantId, id);
-    if (!row) return fail('key_not_found', 'no such API key');
-    if (row.revoked_at) return fail('key_revoked', `API key ${row.prefix} is revoked`);
-    return ok(toInfo(row.deprecated_at ? row : await markApiKeyDeprecated(trx, id, now)));
+    const row = await lockLiveKey(trx, tenantId, id);
+    if (!row.ok) return row;
+    return ok(toInfo(row.value.deprecated_at ? row.value : await markApiKeyDeprecated(trx, id, now)));
   });
 }
 
@@ -61,9 +60,9 @@ export async function deprecateKey(db: Kysely<Database>, tenantId: string, id: s
  */
 export async function rotateKey(db: Kysely<Database>, tenantId: string, id: string, now: Date): Promise<Result<RotateKeyResponse>> {
   return db.transaction().execute(async (trx) => {
-    const row = await lockApiKey(trx, tenantId, id);
-    if (!row) return fail('key_not_found', 'no such API key');
-    if (row.revoked_at) return fail('key_revoked', `API key ${row.prefix} is revoked`);
+    const locked = await lockLiveKey(trx, tenantId, id);
+    if (!locked.ok) return locked;
+    const row = locked.value;
     if (row.expires_at && row.expires_at <= now) return fail('invalid_request', `API key ${row.prefix} has expired: mint a new key instead`);
     const created = await createApiKey(
       trx,
@@ -75,6 +74,13 @@ export async function rotateKey(db: Kysely<Database>, tenantId: string, id: stri
     if (!row.deprecated_at) await markApiKeyDeprecated(trx, id, now);
     return ok({ ...created.value, replaces: id });
   });
+}
+
+/** The tenant's key, locked for a lifecycle change; a revoked key has no lifecycle left. */
+async function lockLiveKey(trx: Executor, tenantId: string, id: string): Promise<Result<KeyRow>> {
+  const row = await lockApiKey(trx, tenantId, id);
+  if (!row) return fail('key_not_found', 'no such API key');
+  return row.revoked_at ? fail('key_revoked', `API key ${row.prefix} is revoked`) : ok(row);
 }
 
 export async function revokeKey(db: Executor, tenantId: string, id: string, now: Date): Promise<Result<void>> {

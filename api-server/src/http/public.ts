@@ -3,6 +3,7 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { authenticate } from '../auth/authenticate';
+import { fail, ok, Result } from '../result';
 import { sendError } from './errors';
 import { RouteSpec } from './route';
 import { auditRejectedUse, Services } from './services';
@@ -10,6 +11,13 @@ import { auditRejectedUse, Services } from './services';
 /** zod issues without their `input`: a rejected value may be a secret. */
 export function describeIssues(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message }));
+}
+
+/** A part of the request checked against its declared schema; undeclared parts stay undefined. */
+function validate(schema: z.ZodType | undefined, input: unknown, what: string): Result<unknown> {
+  if (!schema) return ok(undefined);
+  const parsed = schema.safeParse(input);
+  return parsed.success ? ok(parsed.data) : fail('invalid_request', `${what} is invalid`, describeIssues(parsed.error));
 }
 
 function mount(router: Router, spec: RouteSpec, services: Services): void {
@@ -25,25 +33,13 @@ function mount(router: Router, spec: RouteSpec, services: Services): void {
     if (spec.scope && !caller.value.scopes.has(spec.scope)) {
       return sendError(res, { code: 'missing_scope', message: `this key lacks the ${spec.scope} scope` });
     }
-    let body: unknown = undefined;
-    if (spec.body) {
-      const parsed = spec.body.safeParse(req.body ?? undefined);
-      if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the request body is invalid', details: describeIssues(parsed.error) });
-      body = parsed.data;
-    }
-    let params: unknown = undefined;
-    if (spec.params) {
-      const parsed = spec.params.safeParse(req.params);
-      if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the path is invalid', details: describeIssues(parsed.error) });
-      params = parsed.data;
-    }
-    let query: unknown = undefined;
-    if (spec.query) {
-      const parsed = spec.query.safeParse(req.query);
-      if (!parsed.success) return sendError(res, { code: 'invalid_request', message: 'the query string is invalid', details: describeIssues(parsed.error) });
-      query = parsed.data;
-    }
-    const result = await spec.handler({ req, res, caller: caller.value, body, query, params, requestId });
+    const body = validate(spec.body, req.body ?? undefined, 'the request body');
+    if (!body.ok) return sendError(res, body.error);
+    const params = validate(spec.params, req.params, 'the path');
+    if (!params.ok) return sendError(res, params.error);
+    const query = validate(spec.query, req.query, 'the query string');
+    if (!query.ok) return sendError(res, query.error);
+    const result = await spec.handler({ req, res, caller: caller.value, body: body.value, query: query.value, params: params.value, requestId });
     if (!result) return;
     if (!result.ok) return sendError(res, result.error);
     const status = spec.successStatus ?? 200;

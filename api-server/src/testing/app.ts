@@ -35,12 +35,14 @@ export type ApiClient = (method: string, path: string, body?: unknown, headers?:
 const sentSecrets = new Set<string>();
 const MIN_SEARCHED_LENGTH = 6; // shorter values ('v', 'x') would match log lines by chance
 
+/** The strings worth searching for inside a secret value (basic and aws_sigv4 values are objects). */
+function searchable(value: unknown): string[] {
+  if (typeof value === 'string') return value.length >= MIN_SEARCHED_LENGTH ? [value] : [];
+  return value && typeof value === 'object' ? Object.values(value).flatMap(searchable) : [];
+}
+
 function remember(value: unknown): void {
-  if (typeof value === 'string') {
-    if (value.length >= MIN_SEARCHED_LENGTH) sentSecrets.add(value);
-  } else if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) remember(v);
-  }
+  for (const s of searchable(value)) sentSecrets.add(s);
 }
 
 export function apiClient(url: string, key: string | undefined): ApiClient {
@@ -108,11 +110,11 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
     logs,
     api: apiClient(url, bootstrapKey),
     async stop() {
-      remember(bootstrapKey);
-      expectNoSecretsInLogs(logs, [...sentSecrets, ...(await heldSecretValues(app))]);
+      const held = await heldSecretValues(app);
       await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
       if (!options.database) await database.drop();
+      expectNoSecretsInLogs(logs, [bootstrapKey, ...sentSecrets, ...held]);
     },
   };
 }
@@ -130,15 +132,11 @@ async function heldSecretValues(app: App): Promise<string[]> {
   const { db, envelope } = app.services;
   const rows = await db.selectFrom('grants').select(['id', 'tenant_id', 'dek_id', 'ciphertext']).where('ciphertext', 'is not', null).execute().catch(() => []);
   const values: string[] = [];
-  const collect = (value: unknown) => {
-    if (typeof value === 'string' && value.length >= MIN_SEARCHED_LENGTH) values.push(value);
-    else if (value && typeof value === 'object') Object.values(value).forEach(collect);
-  };
   for (const row of rows) {
     const plaintext = await envelope
       .decrypt(db, { tenantId: row.tenant_id, grantId: row.id, dekId: row.dek_id!, ciphertext: Buffer.from(row.ciphertext!) })
       .catch(() => undefined);
-    if (plaintext) collect(JSON.parse(plaintext.toString('utf8')));
+    if (plaintext) values.push(...searchable(JSON.parse(plaintext.toString('utf8'))));
   }
   return values;
 }

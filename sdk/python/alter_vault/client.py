@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import contextvars
+import itertools
 import json
 import random
 import time
@@ -66,20 +67,13 @@ def _upstream_response(answer: Dict[str, Any], method: str) -> httpx.Response:
     return httpx.Response(answer["status"], headers=answer["headers"], content=content)
 
 
-def _raise_for(response: httpx.Response) -> None:
+def _error_of(response: httpx.Response) -> VaultError:
     try:
         error = response.json()["error"]
         code, message, details = error["code"], error["message"], error.get("details")
     except (ValueError, KeyError, TypeError):
         code, message, details = "internal_error", f"the vault answered HTTP {response.status_code}", None
-    raise vault_error(code, message, response.status_code, response.headers.get("x-request-id"), details)
-
-
-def _code_of(response: httpx.Response) -> Optional[str]:
-    try:
-        return response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
+    return vault_error(code, message, response.status_code, response.headers.get("x-request-id"), details)
 
 
 class _Base:
@@ -91,6 +85,22 @@ class _Base:
 
     def _headers(self) -> Dict[str, str]:
         return {"authorization": f"Bearer {self.__api_key}"}
+
+    def _retry_delay(self, attempt: int, response: Optional[httpx.Response] = None, error: Optional[httpx.TransportError] = None) -> float:
+        """The one retry rule of both clients: seconds to wait before sending again, or raises.
+
+        Only a refused connection (nothing reached the vault) or an answer whose code
+        guarantees nothing was done is sent again."""
+        if error is not None:
+            if isinstance(error, httpx.TimeoutException):
+                raise VaultError("timeout", f"no answer from the vault within {self._timeout} s", 0) from error
+            if isinstance(error, httpx.ConnectError) and attempt < self._retries:
+                return _backoff(attempt)
+            raise VaultError("network_error", f"could not reach the vault at {self.base_url}", 0) from error
+        failure = _error_of(response)
+        if failure.code in _RETRYABLE and attempt < self._retries:
+            return _retry_after(response) or _backoff(attempt)
+        raise failure
 
     def __repr__(self) -> str:  # the key never shows
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -124,22 +134,15 @@ class Vault(_Base):
         self._http.close()
 
     def _send(self, method: str, path: str, body: Any = None, params: Optional[Dict[str, Any]] = None) -> httpx.Response:
-        for attempt in range(self._retries + 1):
+        for attempt in itertools.count():
             try:
                 response = self._http.request(method, f"{self.base_url}{path}", headers=self._headers(), json=body, params=params)
-            except httpx.ConnectError as err:
-                if attempt < self._retries:
-                    time.sleep(_backoff(attempt))
-                    continue
-                raise VaultError("network_error", f"could not reach the vault at {self.base_url}", 0) from err
-            except httpx.TimeoutException as err:
-                raise VaultError("timeout", f"no answer from the vault within {self._timeout} s", 0) from err
+            except httpx.TransportError as err:
+                time.sleep(self._retry_delay(attempt, error=err))
+                continue
             if response.is_success:
                 return response
-            if _code_of(response) in _RETRYABLE and attempt < self._retries:
-                time.sleep(_retry_after(response) or _backoff(attempt))
-                continue
-            _raise_for(response)
+            time.sleep(self._retry_delay(attempt, response=response))
         raise AssertionError("unreachable")
 
     def _call(self, method: str, path: str, body: Any = None, params: Optional[Dict[str, Any]] = None) -> Any:
@@ -192,7 +195,7 @@ class Vault(_Base):
         with self._http.stream("GET", f"{self.base_url}/v1/audit/export", headers=self._headers(), params=filters) as response:
             if not response.is_success:
                 response.read()
-                _raise_for(response)
+                raise _error_of(response)
             for line in response.iter_lines():
                 if line:
                     yield json.loads(line)
@@ -218,22 +221,15 @@ class AsyncVault(_Base):
         await self._http.aclose()
 
     async def _send(self, method: str, path: str, body: Any = None, params: Optional[Dict[str, Any]] = None) -> httpx.Response:
-        for attempt in range(self._retries + 1):
+        for attempt in itertools.count():
             try:
                 response = await self._http.request(method, f"{self.base_url}{path}", headers=self._headers(), json=body, params=params)
-            except httpx.ConnectError as err:
-                if attempt < self._retries:
-                    await asyncio.sleep(_backoff(attempt))
-                    continue
-                raise VaultError("network_error", f"could not reach the vault at {self.base_url}", 0) from err
-            except httpx.TimeoutException as err:
-                raise VaultError("timeout", f"no answer from the vault within {self._timeout} s", 0) from err
+            except httpx.TransportError as err:
+                await asyncio.sleep(self._retry_delay(attempt, error=err))
+                continue
             if response.is_success:
                 return response
-            if _code_of(response) in _RETRYABLE and attempt < self._retries:
-                await asyncio.sleep(_retry_after(response) or _backoff(attempt))
-                continue
-            _raise_for(response)
+            await asyncio.sleep(self._retry_delay(attempt, response=response))
         raise AssertionError("unreachable")
 
     async def _call(self, method: str, path: str, body: Any = None, params: Optional[Dict[str, Any]] = None) -> Any:
@@ -260,7 +256,7 @@ class AsyncVault(_Base):
         async with self._http.stream("GET", f"{self.base_url}/v1/audit/export", headers=self._headers(), params=filters) as response:
             if not response.is_success:
                 await response.aread()
-                _raise_for(response)
+                raise _error_of(response)
             async for line in response.aiter_lines():
                 if line:
                     yield json.loads(line)
