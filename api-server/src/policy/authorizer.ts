@@ -49,7 +49,7 @@ export class CerbosAuthorizer implements Authorizer {
   }
 
   async authorize({ caller, grant, action }: AuthorizationRequest): Promise<Result<void>> {
-    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, keyPrefix: caller.actor.keyPrefix, scopes: [...caller.scopes].sort() } };
+    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, scopes: [...caller.scopes].sort() } };
     const resource = { kind: 'grant', id: grant.id, attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status } };
     const key = JSON.stringify([principal, resource, action]);
     const until = this.allowed.get(key);
