@@ -15,5 +15,6 @@ export default tseslint.config(
   { files: ['**/config.ts', 'sdk/typescript/src/cli/main.ts', 'testenv/**', 'bench/**', '**/*.test.ts', 'api-server/src/testing/**', 'jest.config.js'], rules: { 'no-restricted-properties': 'off' } },
   // Migrations are frozen in time and typed over Kysely<any> (STYLE 19).
   { files: ['**/store/migrations/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', URL: 'readonly', URLSearchParams: 'readonly' } } },
   { files: ['**/*.js'], languageOptions: { globals: { module: 'readonly', require: 'readonly', __dirname: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -14,6 +14,7 @@ import { Envelope } from './crypto/envelope';
 import type { KeyProvider } from './crypto/key-provider';
 import { createKeyProvider } from './crypto/key-provider.factory';
 import { errorHandler, sendError } from './http/errors';
+import { connectPageRoutes, connectPagesRouter } from './http/connect-pages';
 import { internalRouter, internalRoutes } from './http/internal';
 import { openApiDocument } from './http/openapi';
 import { publicRouter } from './http/public';
@@ -21,6 +22,9 @@ import { allRouteSpecs } from './http/routes';
 import type { Services } from './http/services';
 import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
+import { loadCatalog } from './oauth/catalog';
+import { ConnectService } from './oauth/connect.service';
+import { GrantRefresher } from './oauth/refresh';
 import { CerbosAuthorizer } from './policy/authorizer';
 import { cerbosBinary, EmbeddedPdp, startEmbeddedPdp } from './policy/embedded-pdp';
 import { HotPath } from './proxy/hot-path';
@@ -58,13 +62,14 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
   let audit: AuditWriter | undefined;
   let pdp: EmbeddedPdp | undefined;
   let authorizer: CerbosAuthorizer | undefined;
+  let refresher: GrantRefresher | undefined;
   let services: Services | undefined;
   let server: Server | undefined;
   let shuttingDown = false;
 
   function buildHttp(svc: Services, kp: KeyProvider, store: Db, policy: CerbosAuthorizer) {
     const specs = allRouteSpecs(svc);
-    const openapi = openApiDocument(specs, internalRoutes, VERSION);
+    const openapi = openApiDocument(specs, [...internalRoutes, ...connectPageRoutes], VERSION);
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.trustProxy);
@@ -89,6 +94,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       next();
     });
     app.use(internalRouter({ db: store, keyProvider: kp, policy, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
+    app.use(connectPagesRouter(svc.connect, config.publicUrl));
     app.use(publicRouter(specs, svc, config.maxRequestBytes));
     app.use((_req: Request, res: Response) => sendError(res, { code: 'not_found', message: 'no such route' }));
     app.use(errorHandler((err) => logger.error({ err }, 'request failed')));
@@ -105,6 +111,8 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
     },
     async start() {
       try {
+        // A bad catalog is a boot failure that names every problem (CatalogError).
+        const catalog = loadCatalog(config.providersDir);
         if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
         const kp = deps.keyProvider ?? (await createKeyProvider(config, logger, metrics));
         keyProvider = kp;
@@ -123,8 +131,11 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
             ? policy.address
             : (pdp = await startEmbeddedPdp({ binary: cerbosBinary(policy.binary), policyDir: policy.policyDir, runDir: path.join(config.dataDir, 'cerbos'), logger })).address;
         authorizer = new CerbosAuthorizer(pdpAddress, { timeoutMs: policy.timeoutMs, cacheMs: policy.cacheMs, metrics: { checks: metrics.policyChecks } });
-        const hotPath = new HotPath({ db, envelope, authorizer, audit, proxy: config.proxy, now });
-        services = { db, envelope, hotPath, audit, now };
+        const providerTimeoutMs = config.providerTimeoutMs;
+        refresher = new GrantRefresher({ db, envelope, catalog, audit, metrics, logger, providerTimeoutMs, settings: config.refresh, now });
+        const hotPath = new HotPath({ db, envelope, authorizer, audit, refresher, proxy: config.proxy, now });
+        const connect = new ConnectService({ db, envelope, catalog, audit, metrics, providerTimeoutMs, publicUrl: config.publicUrl, isReturnUrlAllowed: returnUrlPolicy(config.allowedReturnOrigins), now });
+        services = { db, envelope, hotPath, audit, catalog, connect, refresher, metrics, logger, providerTimeoutMs, now };
         const app = buildHttp(services, kp, db, authorizer);
         const listening = app.listen(config.port, config.host);
         server = listening;
@@ -134,6 +145,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
         });
         const port = (listening.address() as AddressInfo).port;
         const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+        refresher.start();
         logger.info({ url, publicUrl: config.publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', keyProvider: kp.kind }, 'alter-vault api-server listening');
         return { url, port };
       } catch (err) {
@@ -153,6 +165,7 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
         await closed;
         clearTimeout(deadline);
       }
+      await refresher?.stop();
       await audit?.close();
       authorizer?.close();
       await pdp?.stop();
@@ -161,4 +174,15 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       logger.info('alter-vault api-server stopped');
     },
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Configured origins only; without configuration, loopback origins (the embedded default). */
+function returnUrlPolicy(origins: string[] | null): (url: URL) => boolean {
+  if (origins) {
+    const allowed = new Set(origins);
+    return (url) => allowed.has(url.origin);
+  }
+  return (url) => LOOPBACK.has(url.hostname);
 }

@@ -1,6 +1,7 @@
 // The api-server's configuration: every variable validated at start, every problem
 // reported at once, then frozen and passed into createApp (STYLE 10). Only this file
 // reads process.env.
+import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -34,6 +35,12 @@ const env = z
     ALTER_PROXY_MAX_RESPONSE_BYTES: positiveInt.default(10_485_760),
     ALTER_TRUST_PROXY: bool.default(false),
     ALTER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+    ALTER_PROVIDERS_DIR: z.string().min(1).optional(),
+    ALTER_ALLOWED_RETURN_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))).optional(),
+    ALTER_PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
+    ALTER_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
+    ALTER_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+    ALTER_REFRESH_CONCURRENCY: positiveInt.default(8),
   })
   .superRefine((e, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -73,6 +80,12 @@ export interface Config {
   proxy: { timeoutMs: number; maxResponseBytes: number };
   trustProxy: boolean;
   shutdownTimeoutMs: number;
+  /** The provider catalog (providers/*.yaml). */
+  providersDir: string;
+  /** Origins a connect session may return to; null: loopback origins only (the embedded default). */
+  allowedReturnOrigins: string[] | null;
+  providerTimeoutMs: number;
+  refresh: { marginMs: number; intervalMs: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number };
 }
 
 export class ConfigError extends Error {
@@ -120,6 +133,11 @@ export function parseConfig(source: Record<string, string | undefined>): Readonl
     proxy: { timeoutMs: e.ALTER_PROXY_TIMEOUT_MS, maxResponseBytes: e.ALTER_PROXY_MAX_RESPONSE_BYTES },
     trustProxy: e.ALTER_TRUST_PROXY,
     shutdownTimeoutMs: e.ALTER_SHUTDOWN_TIMEOUT_MS,
+    // The catalog ships beside the package (api-server/{src,dist}/../../providers).
+    providersDir: e.ALTER_PROVIDERS_DIR ?? path.resolve(__dirname, '../../providers'),
+    allowedReturnOrigins: e.ALTER_ALLOWED_RETURN_ORIGINS?.map((u) => new URL(u).origin) ?? null,
+    providerTimeoutMs: e.ALTER_PROVIDER_TIMEOUT_MS,
+    refresh: { marginMs: e.ALTER_REFRESH_MARGIN_SECONDS * 1000, intervalMs: e.ALTER_REFRESH_INTERVAL_MS, concurrency: e.ALTER_REFRESH_CONCURRENCY, backoffBaseMs: 5_000, backoffMaxMs: 600_000 },
   });
 }
 

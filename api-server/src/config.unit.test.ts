@@ -1,8 +1,12 @@
+import path from 'node:path';
 import { ConfigError, parseConfig } from './config';
 
 describe('parseConfig', () => {
   it('pins the defaults (a changed default must show up in review)', () => {
-    expect(parseConfig({})).toMatchSnapshot();
+    const config = parseConfig({});
+    // The catalog's default location depends on where the repository is checked out.
+    expect(config.providersDir).toBe(path.resolve(__dirname, '../../providers'));
+    expect({ ...config, providersDir: '<repo>/providers' }).toMatchSnapshot();
   });
 
   it('freezes the result', () => {

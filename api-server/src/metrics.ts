@@ -24,6 +24,13 @@ export function createMetrics() {
     auditBatchSize: new Histogram({ name: 'alter_audit_batch_size', help: 'Audit rows committed per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers }),
     kmsCalls: new Counter({ name: 'alter_kms_calls_total', help: 'Key-provider calls by operation and outcome', labelNames: ['op', 'outcome'], registers }),
     policyChecks: new Counter({ name: 'alter_policy_checks_total', help: 'Policy checks by decision and whether the decision cache answered', labelNames: ['decision', 'cache'], registers }),
+    providerTokenRequests: new Counter({
+      name: 'alter_provider_token_requests_total',
+      help: 'Requests to providers’ token endpoints by provider, grant type and outcome',
+      labelNames: ['provider', 'grant_type', 'outcome'],
+      registers,
+    }),
+    refreshes: new Counter({ name: 'alter_grant_refreshes_total', help: 'Grant refreshes by trigger and outcome', labelNames: ['trigger', 'outcome'], registers }),
     dekCache: new Counter({ name: 'alter_dek_cache_total', help: 'Data-key cache lookups by result', labelNames: ['result'], registers }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Injection } from '@alter-vault/sdk';
 
-/** A credential addressed by its grant id: a managed secret now, an OAuth grant later. */
+/** A credential addressed by its grant id: a managed secret or an OAuth grant. */
 export interface Grant {
   id: string;
   tenantId: string;
@@ -11,6 +11,10 @@ export interface Grant {
   allowedHosts: string[];
   createdAt: Date;
   updatedAt: Date;
+  /** OAuth only: when the access token expires (null: never, or a managed secret). */
+  accessExpiresAt: Date | null;
+  /** OAuth only: scopes the provider now requires that the grant lacks. */
+  missingScopes: string[] | null;
 }
 
 /** The sealed credential of a grant, decrypted only on the hot path. */

@@ -4,6 +4,11 @@ import type { AuditWriter } from '../audit/audit.writer';
 import type { Caller } from '../auth/caller';
 import type { Envelope } from '../crypto/envelope';
 import { isGrantId } from '../grants/grant';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Catalog } from '../oauth/catalog';
+import type { ConnectService } from '../oauth/connect.service';
+import type { GrantRefresher } from '../oauth/refresh';
 import type { HotPath } from '../proxy/hot-path';
 import type { Database } from '../store/schema';
 
@@ -12,6 +17,12 @@ export interface Services {
   envelope: Envelope;
   hotPath: HotPath;
   audit: AuditWriter;
+  catalog: Catalog;
+  connect: ConnectService;
+  refresher: GrantRefresher;
+  metrics: Metrics;
+  logger: Logger;
+  providerTimeoutMs: number;
   now: () => Date;
 }
 
@@ -21,7 +32,7 @@ export async function auditChange(
   caller: Caller,
   requestId: string,
   action: string,
-  target: { grantId?: string; provider?: string },
+  target: { grantId?: string; provider?: string; principalId?: string; context?: Record<string, unknown> },
 ): Promise<void> {
   await services.audit.write({ tenantId: caller.tenantId, requestId, actor: caller.actor, action, decision: 'allow', outcome: 'ok', ...target });
 }

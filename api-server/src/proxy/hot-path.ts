@@ -1,5 +1,5 @@
 // The hot path of DESIGN's request flow, shared by proxy mode and token mode:
-// load grant → authorize → decrypt → (inject → forward) → audit → answer.
+// load grant → authorize → fresh token (OAuth) → decrypt → (inject → forward) → audit → answer.
 // Every use, allowed or denied, writes one audit row before the answer; if that write
 // fails, the answer is audit_unavailable.
 import type { ProxyRequest, ProxyResponse, RetrieveTokenResponse } from '@alter-vault/sdk';
@@ -12,6 +12,8 @@ import { type Grant, isGrantId, type SealedCredential } from '../grants/grant';
 import { loadGrantForUse } from '../grants/grant.service';
 import type { Authorizer, GrantAction } from '../policy/authorizer';
 import { CodedError, DomainError, fail, ok, Result } from '../result';
+import type { GrantRefresher } from '../oauth/refresh';
+import type { StoredTokens } from '../oauth/tokens';
 import type { Database } from '../store/schema';
 import { decodeRequestBody, encodeBody, forward } from './forward';
 import { inject, SecretMaterial } from './injection';
@@ -22,6 +24,7 @@ export interface HotPathDeps {
   envelope: Envelope;
   authorizer: Authorizer;
   audit: AuditWriter;
+  refresher: GrantRefresher;
   proxy: { timeoutMs: number; maxResponseBytes: number };
   now: () => Date;
 }
@@ -92,14 +95,19 @@ export class HotPath {
     await record(grant, 'allow', 'ok');
     const m = material.value;
     const token = m.type === 'basic' ? Buffer.from(`${m.value.username}:${m.value.password}`, 'utf8').toString('base64') : (m.value as string);
-    return ok({ token, expiresAt: null, injection: grant.injection });
+    return ok({ token, expiresAt: grant.accessExpiresAt?.toISOString() ?? null, injection: grant.injection });
   }
 
   private async loadAndAuthorize(caller: Caller, grantId: string, action: GrantAction): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
     const loaded = await loadGrantForUse(this.deps.db, caller.tenantId, grantId);
     if (!loaded.ok) return loaded;
     const decision = await this.deps.authorizer.authorize({ caller, grant: loaded.value.grant, action });
-    return decision.ok ? loaded : decision;
+    if (!decision.ok) return decision;
+    const { grant } = loaded.value;
+    if (grant.kind !== 'oauth' || !this.deps.refresher.isDue(grant.accessExpiresAt)) return loaded;
+    // Expired or about to: refresh once (N concurrent uses, one provider call), then read the new token.
+    const fresh = await this.deps.refresher.ensureFresh(caller.tenantId, grant.id);
+    return fresh.ok ? loadGrantForUse(this.deps.db, caller.tenantId, grantId) : fresh;
   }
 
   /** The ciphertext holds the value only; how to inject it is the grant's (non-secret) injection. */
@@ -107,7 +115,10 @@ export class HotPath {
     if (!sealed) return fail('grant_revoked', 'the grant holds no credential');
     try {
       const plaintext = await this.deps.envelope.decrypt(this.deps.db, sealed);
-      return ok({ ...grant.injection, value: JSON.parse(plaintext.toString('utf8')) } as SecretMaterial);
+      const stored: unknown = JSON.parse(plaintext.toString('utf8'));
+      // An OAuth grant holds its tokens; only the access token is ever injected.
+      const value = grant.kind === 'oauth' ? (stored as StoredTokens).accessToken : stored;
+      return ok({ ...grant.injection, value } as SecretMaterial);
     } catch (err) {
       if (err instanceof CodedError) return fail(err.code, err.message);
       throw err;

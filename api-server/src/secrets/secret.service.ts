@@ -66,6 +66,8 @@ export async function createSecret(deps: SecretDeps, tenantId: string, input: Cr
         allowed_hosts: JSON.stringify(input.allowedHosts),
         dek_id: sealed.dekId,
         ciphertext: sealed.ciphertext,
+        // Millisecond precision, like the list cursor that carries it.
+        created_at: now,
         updated_at: now,
       });
       await insertSecret(trx, { id, tenantId, grantId, name: input.name, slug, type: input.type });

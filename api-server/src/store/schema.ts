@@ -48,6 +48,57 @@ export interface GrantTable {
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   revoked_at: Timestamp | null;
+  // OAuth grants only (null for managed secrets).
+  principal_id: string | null;
+  agent_id: string | null;
+  account_id: string | null;
+  account_label: string | null;
+  scopes: Json<string[]> | null;
+  /** Scopes the provider configuration now requires that this grant lacks (scope drift). */
+  missing_scopes: Json<string[]> | null;
+  access_expires_at: Timestamp | null;
+  refreshed_at: Timestamp | null;
+  refresh_failures: ColumnType<number, number | undefined, number>;
+  refresh_retry_at: Timestamp | null;
+}
+
+export interface ProviderTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  template: string | null;
+  settings: Json<Record<string, unknown>>;
+  client_id: string;
+  dek_id: string | null;
+  client_secret: Uint8Array | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ConnectSessionTable {
+  id: string;
+  tenant_id: string;
+  token_hash: Uint8Array;
+  principal_id: string;
+  providers: Json<string[]>;
+  agent_id: string | null;
+  return_url: string;
+  created_by: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface ConnectFlowTable {
+  id: string;
+  tenant_id: string;
+  session_id: string;
+  state_hash: Uint8Array;
+  provider: string;
+  dek_id: string;
+  sealed: Uint8Array;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
 }
 
 export interface ManagedSecretTable {
@@ -98,6 +149,9 @@ export interface Database {
   data_keys: DataKeyTable;
   api_keys: ApiKeyTable;
   grants: GrantTable;
+  providers: ProviderTable;
+  connect_sessions: ConnectSessionTable;
+  connect_flows: ConnectFlowTable;
   managed_secrets: ManagedSecretTable;
   audit_events: AuditEventTable;
   audit_heads: AuditHeadTable;

@@ -3,6 +3,7 @@
 // test can prove that no secret reached the logs.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -49,6 +50,7 @@ export function apiClient(url: string, key: string | undefined): ApiClient {
   if (key) remember(key);
   return async (method, path, body, headers = {}) => {
     if (path.startsWith('/v1/secrets') && body && typeof body === 'object') remember((body as { value?: unknown }).value);
+    if (path.startsWith('/v1/providers') && body && typeof body === 'object') remember((body as { clientSecret?: unknown }).clientSecret);
     const res = await fetch(`${url}${path}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -62,8 +64,18 @@ export function apiClient(url: string, key: string | undefined): ApiClient {
       // not JSON (metrics, NDJSON): keep the text
     }
     if (path.startsWith('/v1/keys')) remember((parsed as { key?: unknown } | undefined)?.key);
+    if (path.startsWith('/v1/connect/sessions')) remember((parsed as { token?: unknown } | undefined)?.token);
     return { status: res.status, headers: res.headers, body: parsed };
   };
+}
+
+/** A free loopback port (the OS picks it; free again by the time it is used, in practice). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export function randomApiKey(): string {
@@ -82,8 +94,12 @@ export async function startTestApp(options: { env?: Record<string, string>; deps
   });
   // Each app's own data directory: its embedded policy decision point keeps its sockets there.
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'alter-app-'));
+  // A known port, so the public URL (the OAuth redirect URI) names it.
+  const port = String(await freePort());
   const config = parseConfig({
-    ALTER_PORT: '0',
+    ALTER_PORT: port,
+    ALTER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ALTER_REFRESH_INTERVAL_MS: '0',
     ALTER_DATA_DIR: dataDir,
     ALTER_CERBOS_POLICY_DIR: path.join(ROOT, 'policies'),
     ALTER_DATABASE_URL: database.url,

@@ -196,3 +196,117 @@ export interface AuditVerifyResponse {
   firstBrokenSeq: number | null;
   headSeq: number | null;
 }
+
+// OAuth providers configured per tenant (PUT /v1/providers/{name}).
+export const providerName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes');
+const httpsUrl = z.url({ protocol: /^https$/, error: 'expected an https URL' }).max(2048);
+const oauthScope = z.string().min(1).max(512).regex(/^[^\s]+$/, 'a scope has no spaces');
+export const putProviderRequest = z.strictObject({
+  /** A catalog entry (GET /v1/providers lists them); fields below override it. */
+  template: providerName.optional(),
+  issuer: httpsUrl.optional(),
+  jwksUri: httpsUrl.optional(),
+  authorizationUrl: httpsUrl.optional(),
+  tokenUrl: httpsUrl.optional(),
+  revocationUrl: httpsUrl.optional(),
+  userinfoUrl: httpsUrl.optional(),
+  clientId: z.string().min(1).max(512),
+  /** Omitted on an update: the stored secret stays. */
+  clientSecret: z.string().min(1).max(4096).optional(),
+  /** The scopes every grant must hold; grants lacking one added later need re-consent. */
+  scopes: z.array(oauthScope).max(100).optional(),
+  allowedHosts: z.array(allowedHost).min(1).max(100).optional(),
+  pkce: z.enum(['required', 'supported', 'unsupported']).optional(),
+  tokenAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  authorizationParams: z.record(z.string().max(64), z.string().max(512)).optional(),
+  /** Fixed values for the template's connection parameters (a shop, a subdomain). */
+  connectionParams: z.record(z.string().max(64), z.string().max(256)).optional(),
+  account: z
+    .strictObject({
+      from: z.enum(['id_token', 'userinfo', 'token_response']),
+      id: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/),
+      label: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/).optional(),
+    })
+    .optional(),
+});
+export type PutProviderRequest = z.infer<typeof putProviderRequest>;
+export const providerPath = z.strictObject({ name: providerName });
+export interface ProviderInfo {
+  name: string;
+  template: string | null;
+  displayName: string;
+  clientId: string;
+  hasClientSecret: boolean;
+  scopes: string[];
+  allowedHosts: string[];
+  authorizationUrl: string;
+  tokenUrl: string;
+  revocationUrl: string | null;
+  issuer: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface CatalogEntryInfo {
+  id: string;
+  kind: 'oauth2' | 'secret';
+  displayName: string;
+  docs: string;
+  defaultScopes?: string[];
+  availableScopes?: string[];
+  allowedHosts: string[];
+}
+export interface ProviderList {
+  providers: ProviderInfo[];
+  catalog: CatalogEntryInfo[];
+}
+
+// The hosted connect flow (POST /v1/connect/sessions).
+export const createConnectSessionRequest = z.strictObject({
+  principalId: z.string().min(1).max(256),
+  providers: z.array(providerName).min(1).max(50).optional(),
+  agentId: z.string().min(1).max(256).optional(),
+  returnUrl: z.url({ protocol: /^https?$/ }).max(2048),
+  /** Seconds the session may be used; 10 minutes by default, 1 hour at most. */
+  ttlSeconds: z.number().int().min(30).max(3600).optional(),
+});
+export type CreateConnectSessionRequest = z.infer<typeof createConnectSessionRequest>;
+export interface ConnectSession {
+  /** The session's bearer token: show it to nobody but the end user's browser. */
+  token: string;
+  url: string;
+  expiresAt: string;
+}
+
+// Grants (GET /v1/grants, GET/DELETE /v1/grants/{id}).
+export const grantStatuses = ['active', 'needs_reauth', 'revoked'] as const;
+export const listGrantsQuery = z.strictObject({
+  principal: z.string().max(256).optional(),
+  provider: z.string().max(63).optional(),
+  status: z.enum(grantStatuses).optional(),
+  kind: z.enum(['oauth', 'secret']).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+export type ListGrantsQuery = z.infer<typeof listGrantsQuery>;
+export interface GrantInfo {
+  id: string;
+  kind: 'oauth' | 'secret';
+  provider: string;
+  status: (typeof grantStatuses)[number];
+  principalId: string | null;
+  agentId: string | null;
+  accountId: string | null;
+  accountLabel: string | null;
+  scopes: string[] | null;
+  /** Scopes the provider now requires that this grant lacks: a use answers consent_required. */
+  missingScopes: string[] | null;
+  allowedHosts: string[];
+  accessTokenExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  revokedAt: string | null;
+}
+export interface GrantPage {
+  grants: GrantInfo[];
+  nextCursor: string | null;
+}

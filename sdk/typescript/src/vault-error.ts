@@ -24,6 +24,9 @@ export class PolicyDenied extends VaultError {}
 export class PolicyUnavailable extends VaultError {}
 export class GrantNotFound extends VaultError {}
 export class GrantRevoked extends VaultError {}
+/** The end user must reconnect (the provider refused the refresh token) or re-consent (new scopes). */
+export class ReauthRequired extends VaultError {}
+export class ProviderError extends VaultError {}
 export class InvalidRequest extends VaultError {}
 export class UpstreamError extends VaultError {}
 export class ServiceUnavailable extends VaultError {}
@@ -39,6 +42,12 @@ const classes: Partial<Record<ErrorCode, typeof VaultError>> = {
   policy_unavailable: PolicyUnavailable,
   grant_not_found: GrantNotFound,
   grant_revoked: GrantRevoked,
+  reauth_required: ReauthRequired,
+  consent_required: ReauthRequired,
+  provider_error: ProviderError,
+  provider_unavailable: ProviderError,
+  provider_not_found: InvalidRequest,
+  return_url_not_allowed: InvalidRequest,
   invalid_json: InvalidRequest,
   invalid_request: InvalidRequest,
   invalid_url: InvalidRequest,

@@ -10,10 +10,18 @@ import type {
   AuditPage,
   AuditQuery,
   AuditVerifyResponse,
+  ConnectSession,
+  CreateConnectSessionRequest,
   CreateKeyRequest,
   CreateKeyResponse,
   CreateSecretRequest,
+  GrantInfo,
+  GrantPage,
+  ListGrantsQuery,
+  ProviderInfo,
+  ProviderList,
   ProxyRequest,
+  PutProviderRequest,
   ProxyResponse,
   RetrieveTokenResponse,
   RotateKeyResponse,
@@ -110,6 +118,26 @@ export class Vault {
     get: (id: string) => this.call<SecretInfo>('GET', `/v1/secrets/${encodeURIComponent(id)}`),
     rotate: (id: string, value: CreateSecretRequest['value']) => this.call<SecretInfo>('PUT', `/v1/secrets/${encodeURIComponent(id)}/value`, { value }),
     delete: (id: string) => this.call<void>('DELETE', `/v1/secrets/${encodeURIComponent(id)}`),
+  };
+
+  readonly grants = {
+    /** One page, newest first; pass `nextCursor` back as `cursor` for the next. */
+    list: (query: ListGrantsQuery = {}) => this.call<GrantPage>('GET', `/v1/grants${queryString(query)}`),
+    get: (id: string) => this.call<GrantInfo>('GET', `/v1/grants/${encodeURIComponent(id)}`),
+    /** Revokes at the provider where it can, and deletes the ciphertext; `providerRevocation` says which happened. */
+    revoke: (id: string) => this.call<GrantInfo & { providerRevocation: string }>('DELETE', `/v1/grants/${encodeURIComponent(id)}`),
+  };
+
+  readonly connect = {
+    /** A short-lived, single-use URL to send the end user to. */
+    createSession: (input: CreateConnectSessionRequest) => this.call<ConnectSession>('POST', '/v1/connect/sessions', input),
+  };
+
+  readonly providers = {
+    /** This tenant's configured providers and the catalog. */
+    list: () => this.call<ProviderList>('GET', '/v1/providers'),
+    get: (name: string) => this.call<ProviderInfo>('GET', `/v1/providers/${encodeURIComponent(name)}`),
+    put: (name: string, input: PutProviderRequest) => this.call<ProviderInfo>('PUT', `/v1/providers/${encodeURIComponent(name)}`, input),
   };
 
   readonly keys = {

@@ -1,0 +1,50 @@
+import { listGrantsQuery, resourcePath } from '@alter-vault/sdk';
+import { getGrantInfo, listGrantInfos } from '../grants/grant.service';
+import { revokeGrant } from '../oauth/revoke';
+import { fail, ok } from '../result';
+import { route, RouteSpec } from './route';
+import { auditChange, Services } from './services';
+
+export function grantRoutes(services: Services): RouteSpec[] {
+  return [
+    route({
+      method: 'get',
+      path: '/v1/grants',
+      summary: 'List grants (metadata only), newest first',
+      scope: 'grants:read',
+      query: listGrantsQuery,
+      responses: { 200: '{ grants, nextCursor }' },
+      async handler({ caller, query }) {
+        return listGrantInfos(services.db, caller.tenantId, query);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/grants/:id',
+      params: resourcePath,
+      summary: 'Read a grant’s metadata',
+      scope: 'grants:read',
+      responses: { 200: 'the grant’s metadata' },
+      async handler({ caller, params }) {
+        const grant = await getGrantInfo(services.db, caller.tenantId, params.id);
+        return grant ? ok(grant) : fail('grant_not_found', 'no such grant');
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/grants/:id',
+      params: resourcePath,
+      summary: 'Revoke an OAuth grant: at the provider where it can be, and its ciphertext deleted',
+      scope: 'grants:write',
+      responses: { 200: 'the revoked grant’s metadata; providerRevocation says what the provider did' },
+      async handler({ caller, params, requestId }) {
+        const revoked = await revokeGrant(services, caller.tenantId, params.id, services.now());
+        if (!revoked.ok) return revoked;
+        const { provider, principalId, providerRevocation } = revoked.value;
+        if (providerRevocation !== 'already_revoked')
+          await auditChange(services, caller, requestId, 'grant.revoke', { grantId: params.id, provider, ...(principalId ? { principalId } : {}), context: { providerRevocation } });
+        return ok({ ...(await getGrantInfo(services.db, caller.tenantId, params.id))!, providerRevocation });
+      },
+    }),
+  ];
+}
