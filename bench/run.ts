@@ -299,7 +299,10 @@ async function main(): Promise<void> {
       'audit rows per group commit (mean)': Object.entries(batches).map(([k, v]) => `${v} (${k})`).join(', '),
       command: `\`make bench\` (environment: BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_DURATION_S=${DURATION_S})`,
     });
-    writeFileSync(RESULTS_FILE, text);
+    // bench/refresh.ts owns the sections from "## OAuth token refresh" on: they stay.
+    const previous = readFileSync(RESULTS_FILE, 'utf8');
+    const kept = previous.indexOf('\n## OAuth token refresh');
+    writeFileSync(RESULTS_FILE, kept >= 0 ? `${text.trimEnd()}\n${previous.slice(kept)}` : text);
     process.stdout.write(`${text}\n`);
   } finally {
     await stop();
