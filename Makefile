@@ -12,7 +12,7 @@ $(NODE_MODULES): package.json package-lock.json */package.json sdk/typescript/pa
 install: $(NODE_MODULES)
 
 build: install
-	npx tsc -b api-server
+	npx tsc -b api-server operator
 
 up: build
 	node api-server/dist/main.js serve
@@ -30,7 +30,10 @@ lint: install
 # Generated files and their verify twin (STYLE 25).
 generate: build
 	node api-server/dist/main.js openapi > docs/openapi.json
+	node -r ./bench/ts-register.js scripts/generate-crd-types.ts > operator/src/generated/crds.ts
 
 verify: build
 	@tmp=$$(mktemp); node api-server/dist/main.js openapi > $$tmp; \
 	  if ! diff -u docs/openapi.json $$tmp; then echo "docs/openapi.json is stale: run make generate"; rm -f $$tmp; exit 1; fi; rm -f $$tmp
+	@tmp=$$(mktemp); node -r ./bench/ts-register.js scripts/generate-crd-types.ts > $$tmp; \
+	  if ! diff -u operator/src/generated/crds.ts $$tmp; then echo "operator/src/generated/crds.ts is stale: run make generate"; rm -f $$tmp; exit 1; fi; rm -f $$tmp

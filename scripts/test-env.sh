@@ -1,7 +1,8 @@
 # Sourced by scripts/test.sh and bench/run.sh: makes the machine ready for the tests and the
 # benchmark. Idempotent and fast on reruns; on a fresh Debian machine (as root) it installs
 # what they need first: node_modules (npm ci), PostgreSQL 15, moto[server] in
-# .test-env/venv, httpx and pytest in .test-env/py, and a test CA plus a server
+# .test-env/venv, httpx and pytest in .test-env/py, Debian's chromium (for the browser test,
+# driven by playwright-core, which never downloads a browser), and a test CA plus a server
 # certificate for 127.0.0.1/localhost in .test-env/tls. It exports NODE_EXTRA_CA_CERTS and NODE_OPTIONS for every process after it.
 # Postgres and moto themselves are started by testenv/ (jest's global setup, the benchmark).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +30,8 @@ fi
 
 command -v openssl >/dev/null || apt_install openssl
 [ -x "$PG_BIN/initdb" ] || apt_install postgresql-15
+# The connect flow's browser test launches /usr/bin/chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 # moto in a venv, reinstalled when the pin changes.
 if [ "$(cat "$ENV_DIR/venv/.installed" 2>/dev/null)" != "$MOTO_PIN" ]; then

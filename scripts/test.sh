@@ -18,7 +18,7 @@ npx jest --selectProjects unit integration --json --outputFile="$RESULTS" "$@" |
 # The Python SDK against the built server (embedded mode: PGlite, its own Cerbos PDP), on a
 # full run only: arguments pick jest tests.
 if [ $# -eq 0 ]; then
-  npx tsc -b api-server
+  npx tsc -b api-server operator
   PYTHONPATH="$ROOT/sdk/python" "$ENV_DIR/py/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/sdk/python/tests" || status=1
   # The e2e tier against a real kube-apiserver + etcd; the first run on a machine builds them
   # from the Go module proxy (about 4½ minutes, e2e/README.md).

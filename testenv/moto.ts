@@ -6,7 +6,8 @@ import path from 'node:path';
 import { TEST_ENV_DIR } from './env';
 import { isAlive, procFile, readPid, tail, TestEnvError, waitFor } from './util';
 
-const PORT = Number(process.env.ALTER_TEST_MOTO_PORT ?? 55500);
+// Below Linux's ephemeral port range (32768-60999): no outgoing connection can hold it.
+const PORT = Number(process.env.ALTER_TEST_MOTO_PORT ?? 25500);
 const BIN = path.join(TEST_ENV_DIR, 'venv', 'bin', 'moto_server');
 const LOG_FILE = path.join(TEST_ENV_DIR, 'moto.log');
 /** Holds moto's pid when a test run started it, so the last run to finish stops it. */

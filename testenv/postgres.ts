@@ -10,7 +10,8 @@ import { TEST_ENV_DIR } from './env';
 import { run, tail, TestEnvError } from './util';
 
 const BIN = process.env.ALTER_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-const PORT = Number(process.env.ALTER_TEST_PG_PORT ?? 55432);
+// Below Linux's ephemeral port range (32768-60999): no outgoing connection can hold it.
+const PORT = Number(process.env.ALTER_TEST_PG_PORT ?? 25432);
 /** Set when a test run started the server, so the last run to finish stops it. */
 const STARTED_MARKER = path.join(TEST_ENV_DIR, 'pg.started-by-tests');
 // Test-only credentials; the server listens on loopback only.

@@ -41,6 +41,11 @@ const env = z
     ALTER_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
     ALTER_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
     ALTER_REFRESH_CONCURRENCY: positiveInt.default(8),
+    ALTER_K8S_ISSUERS: list
+      .pipe(z.array(z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?=)?https:\/\/\S+$/, 'expected [cluster=]https://issuer')))
+      .optional(),
+    ALTER_K8S_AUDIENCE: z.string().min(1).default('alter-vault'),
+    ALTER_K8S_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   })
   .superRefine((e, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -86,6 +91,8 @@ export interface Config {
   allowedReturnOrigins: string[] | null;
   providerTimeoutMs: number;
   refresh: { marginMs: number; intervalMs: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number };
+  /** Clusters whose service-account tokens authenticate agents; empty: none. */
+  kubernetes: { clusters: { name: string; issuer: string }[]; audience: string; jwksCooldownMs: number };
 }
 
 export class ConfigError extends Error {
@@ -137,6 +144,14 @@ export function parseConfig(source: Record<string, string | undefined>): Readonl
     providersDir: e.ALTER_PROVIDERS_DIR ?? path.resolve(__dirname, '../../providers'),
     allowedReturnOrigins: e.ALTER_ALLOWED_RETURN_ORIGINS?.map((u) => new URL(u).origin) ?? null,
     providerTimeoutMs: e.ALTER_PROVIDER_TIMEOUT_MS,
+    kubernetes: {
+      clusters: (e.ALTER_K8S_ISSUERS ?? []).map((entry) => {
+        const at = entry.indexOf('=');
+        return at > 0 && !entry.startsWith('https://') ? { name: entry.slice(0, at), issuer: entry.slice(at + 1) } : { name: 'default', issuer: entry };
+      }),
+      audience: e.ALTER_K8S_AUDIENCE,
+      jwksCooldownMs: e.ALTER_K8S_JWKS_COOLDOWN_MS,
+    },
     refresh: { marginMs: e.ALTER_REFRESH_MARGIN_SECONDS * 1000, intervalMs: e.ALTER_REFRESH_INTERVAL_MS, concurrency: e.ALTER_REFRESH_CONCURRENCY, backoffBaseMs: 5_000, backoffMaxMs: 600_000 },
   });
 }

@@ -4,9 +4,8 @@
 //   rotate-key  re-wrap every data key under the current key-encryption key, then exit
 //   openapi     print the OpenAPI document (make generate writes docs/openapi.json)
 import { createApp, VERSION } from './app';
-import { internalRoutes } from './http/internal';
 import { openApiDocument } from './http/openapi';
-import { allRouteSpecs } from './http/routes';
+import { allRouteSpecs, plainRoutes } from './http/routes';
 import type { Services } from './http/services';
 import { ConfigError, configFromEnv } from './config';
 import { createKeyProvider } from './crypto/key-provider.factory';
@@ -52,7 +51,7 @@ async function rotateKey(): Promise<void> {
 async function openapi(): Promise<void> {
   // Describing routes calls no handler, so no service is wired.
   const unwired = new Proxy({} as Services, { get: () => { throw new TypeError('openapi needs no services'); } });
-  process.stdout.write(`${JSON.stringify(openApiDocument(allRouteSpecs(unwired), internalRoutes, VERSION), null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(openApiDocument(allRouteSpecs(unwired), plainRoutes, VERSION), null, 2)}\n`);
 }
 
 const commands: Record<string, () => Promise<void>> = { serve, 'rotate-key': rotateKey, openapi };

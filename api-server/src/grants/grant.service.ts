@@ -18,6 +18,7 @@ function toGrant(row: GrantRow): Grant {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     accessExpiresAt: row.access_expires_at,
+    agentId: row.agent_id,
     missingScopes: row.missing_scopes,
   };
 }

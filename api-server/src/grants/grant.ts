@@ -13,6 +13,8 @@ export interface Grant {
   updatedAt: Date;
   /** OAuth only: when the access token expires (null: never, or a managed secret). */
   accessExpiresAt: Date | null;
+  /** OAuth only: the agent the user delegated this grant to when connecting. */
+  agentId: string | null;
   /** OAuth only: scopes the provider now requires that the grant lacks. */
   missingScopes: string[] | null;
 }

@@ -8,8 +8,13 @@ const statusByCode: Record<ErrorCode, number> = {
   invalid_json: 400,
   invalid_request: 400,
   payload_too_large: 413,
+  rate_limited: 429,
   not_found: 404,
   unauthenticated: 401,
+  sa_token_invalid: 401,
+  sa_issuer_unavailable: 503,
+  agent_not_bound: 403,
+  agent_not_found: 404,
   invalid_api_key: 401,
   api_key_revoked: 401,
   api_key_expired: 401,
@@ -29,6 +34,7 @@ const statusByCode: Record<ErrorCode, number> = {
   return_url_not_allowed: 400,
   secret_not_found: 404,
   secret_slug_taken: 409,
+  rule_not_found: 404,
   invalid_url: 400,
   url_not_https: 400,
   host_not_allowed: 403,
@@ -55,6 +61,8 @@ export function sendError(res: Response, error: DomainError): void {
   if (error.details !== undefined) body.error.details = error.details;
   res.locals.errorCode = error.code;
   if (statusOf(error.code) === 503) res.setHeader('Retry-After', '1');
+  // A rate limit says when its window ends (details.retryAfterSeconds, set by the limiter).
+  if (error.code === 'rate_limited') res.setHeader('Retry-After', String((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1));
   res.status(statusOf(error.code)).json(body);
 }
 

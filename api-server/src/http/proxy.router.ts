@@ -12,8 +12,8 @@ export function hotPathRoutes(services: Services): RouteSpec[] {
       summary: 'Call a provider API with the grant’s credential injected (needs proxy:execute); the token never leaves',
       body: proxyRequest,
       responses: { 200: '{ status, headers, body, bodyEncoding } of the upstream answer' },
-      async handler({ caller, body, requestId }) {
-        return services.hotPath.proxy(caller, body, { requestId, reason: body.reason, context: body.context });
+      async handler({ req, caller, body, requestId }) {
+        return services.hotPath.proxy(caller, body, { requestId, reason: body.reason, context: body.context, ip: req.ip });
       },
     }),
     route({
@@ -23,8 +23,8 @@ export function hotPathRoutes(services: Services): RouteSpec[] {
       summary: 'Token mode (needs tokens:retrieve): the credential itself, where policy allows it',
       body: retrieveTokenRequest,
       responses: { 200: '{ token, expiresAt, injection }' },
-      async handler({ caller, body, requestId }) {
-        return services.hotPath.retrieveToken(caller, body.grantId, { requestId, reason: body.reason, context: body.context });
+      async handler({ req, caller, body, requestId }) {
+        return services.hotPath.retrieveToken(caller, body.grantId, { requestId, reason: body.reason, context: body.context, ip: req.ip });
       },
     }),
   ];

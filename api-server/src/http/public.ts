@@ -23,7 +23,7 @@ function validate(schema: z.ZodType | undefined, input: unknown, what: string): 
 function mount(router: Router, spec: RouteSpec, services: Services): void {
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     const requestId = res.locals.requestId as string;
-    const caller = await authenticate(services.db, req.headers.authorization, req.ip, services.now());
+    const caller = await authenticate(services, req.headers.authorization, req.ip, services.now());
     if (!caller.ok) {
       if (spec.use && caller.identified) await auditRejectedUse(services, caller.identified, requestId, spec.use, req.body, caller.error.code);
       return sendError(res, caller.error);

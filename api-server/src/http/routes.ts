@@ -1,10 +1,15 @@
+import { adminRoutes } from './admin.router';
 import { auditRoutes } from './audit.router';
 import { connectRoutes } from './connect.router';
 import { grantRoutes } from './grants.router';
 import { providerRoutes } from './providers.router';
 import { keyRoutes } from './keys.router';
 import { hotPathRoutes } from './proxy.router';
+import { connectPageRoutes } from './connect-pages';
+import { internalRoutes } from './internal';
+import type { PlainRoute } from './openapi';
 import type { RouteSpec } from './route';
+import { ruleRoutes } from './rules.router';
 import { secretRoutes } from './secrets.router';
 import type { Services } from './services';
 
@@ -18,5 +23,10 @@ export function allRouteSpecs(services: Services): RouteSpec[] {
     ...grantRoutes(services),
     ...hotPathRoutes(services),
     ...auditRoutes(services),
+    ...ruleRoutes(services),
+    ...adminRoutes(services),
   ];
 }
+
+/** The routes without an API key (probes, metrics, the connect pages and OAuth callback), as documented. */
+export const plainRoutes: PlainRoute[] = [...internalRoutes, ...connectPageRoutes];

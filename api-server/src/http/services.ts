@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { AuditWriter } from '../audit/audit.writer';
 import type { Caller } from '../auth/caller';
+import type { ServiceAccountVerifier } from '../auth/service-account';
 import type { Envelope } from '../crypto/envelope';
 import { isGrantId } from '../grants/grant';
 import type { Logger } from '../logger';
@@ -9,6 +10,7 @@ import type { Metrics } from '../metrics';
 import type { Catalog } from '../oauth/catalog';
 import type { ConnectService } from '../oauth/connect.service';
 import type { GrantRefresher } from '../oauth/refresh';
+import type { PolicyRules } from '../policy/rule.service';
 import type { HotPath } from '../proxy/hot-path';
 import type { Database } from '../store/schema';
 
@@ -16,10 +18,14 @@ export interface Services {
   db: Kysely<Database>;
   envelope: Envelope;
   hotPath: HotPath;
+  /** The operator's rules: changed through /v1/policies/rules, read by the hot path. */
+  rules: PolicyRules;
   audit: AuditWriter;
   catalog: Catalog;
   connect: ConnectService;
   refresher: GrantRefresher;
+  /** Absent when no cluster is trusted. */
+  serviceAccounts: ServiceAccountVerifier | undefined;
   metrics: Metrics;
   logger: Logger;
   providerTimeoutMs: number;

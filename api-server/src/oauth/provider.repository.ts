@@ -23,3 +23,8 @@ export async function insertProvider(db: Executor, row: Insertable<ProviderTable
 export async function updateProvider(db: Executor, id: string, row: Pick<Insertable<ProviderTable>, 'template' | 'settings' | 'client_id' | 'dek_id' | 'client_secret' | 'updated_at'>) {
   await db.updateTable('providers').set(row).where('id', '=', id).execute();
 }
+
+export async function deleteProviderRow(db: Executor, tenantId: string, name: string): Promise<boolean> {
+  const deleted = await db.deleteFrom('providers').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+  return deleted.numDeletedRows > 0n;
+}

@@ -2,12 +2,13 @@
 // is decided by the Cerbos policy decision point (policies/resources/grant.yaml). It fails
 // closed: no answer in time, a transport error or an answer without a decision is
 // `policy_unavailable`, never an allow.
-import { ServiceStatus } from '@cerbos/core';
+import { type OutputResult, ServiceStatus, type Value } from '@cerbos/core';
 import { GRPC } from '@cerbos/grpc';
 import type { Scope } from '@alter-vault/sdk';
 import type { Caller } from '../auth/caller';
 import type { Grant } from '../grants/grant';
 import { fail, ok, Result } from '../result';
+import { ruleDenial, type RuleInputs } from './rule.inputs';
 
 export type GrantAction = 'proxy' | 'retrieve_token';
 
@@ -15,6 +16,8 @@ export interface AuthorizationRequest {
   caller: Caller;
   grant: Grant;
   action: GrantAction;
+  /** The operator's rules that apply to this use and the inputs they read (rule.inputs.ts): part of the input, so of the cache key. */
+  rules?: RuleInputs | undefined;
 }
 
 export interface Authorizer {
@@ -32,7 +35,8 @@ const MAX_CACHED = 10_000;
 /**
  * Allows are cached by the complete input of the check. The policies read nothing but that
  * input (no `now()`, no address, no counter: a rule that needs one gets it as an attribute,
- * and so as part of the key), so a decision holds until the policies themselves change; the
+ * and so as part of the key; rule.inputs.ts says how the operator's rules keep allows
+ * cacheable), so a decision holds until the policies themselves change; the
  * cache's lifetime bounds how long a changed policy, or a PDP that went away, goes unseen.
  * Denials and failures are never cached.
  */
@@ -48,9 +52,11 @@ export class CerbosAuthorizer implements Authorizer {
     this.client = new GRPC(address, { tls: false, channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1_000 } });
   }
 
-  async authorize({ caller, grant, action }: AuthorizationRequest): Promise<Result<void>> {
-    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, scopes: [...caller.scopes].sort() } };
-    const resource = { kind: 'grant', id: grant.id, attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status } };
+  async authorize({ caller, grant, action, rules }: AuthorizationRequest): Promise<Result<void>> {
+    // An agent's entitlements (its providers and grants) are inputs: the policy decides what it may use.
+    const agent: Record<string, string[]> = caller.agent ? { providers: [...caller.agent.providers].sort(), grants: [...caller.agent.grants].sort() } : {};
+    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, scopes: [...caller.scopes].sort(), ...agent, ...rules?.principal } };
+    const resource = { kind: 'grant', id: grant.id, attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status, agentId: grant.agentId ?? '', ...rules?.resource } };
     const key = JSON.stringify([principal, resource, action]);
     const until = this.allowed.get(key);
     if (until !== undefined && until > Date.now()) {
@@ -59,7 +65,8 @@ export class CerbosAuthorizer implements Authorizer {
     }
     if (until !== undefined) this.allowed.delete(key);
 
-    const allowed = await this.check(principal, resource, action);
+    const decision = await this.check(principal, resource, action);
+    const allowed = decision?.allowed;
     this.options.metrics?.checks.inc({ decision: allowed === undefined ? 'unavailable' : allowed ? 'allow' : 'deny', cache: 'miss' });
     if (allowed === undefined) return fail('policy_unavailable', 'the policy decision point did not decide; the use is denied');
     if (allowed) {
@@ -70,17 +77,21 @@ export class CerbosAuthorizer implements Authorizer {
       return ok(undefined);
     }
     const scope = scopeOf[action];
-    return caller.scopes.has(scope) ? fail('policy_denied', 'the policy denies this use') : fail('missing_scope', `this key lacks the ${scope} scope`);
+    if (!caller.scopes.has(scope)) return fail('missing_scope', `this key lacks the ${scope} scope`);
+    // An operator rule names itself in the policy's outputs: 403 policy_denied naming its type, or 429 rate_limited.
+    const byRule = rules && ruleDenial(decision!.outputs, rules);
+    return byRule ? { ok: false, error: byRule } : fail('policy_denied', 'the policy denies this use');
   }
 
-  private async check(principal: { id: string; roles: string[]; attr: Record<string, string | string[]> }, resource: { kind: string; id: string; attr: Record<string, string> }, action: string): Promise<boolean | undefined> {
+  private async check(principal: { id: string; roles: string[]; attr: Record<string, Value> }, resource: { kind: string; id: string; attr: Record<string, Value> }, action: string): Promise<{ allowed: boolean; outputs: OutputResult[] } | undefined> {
     // Our own timer, cleared on the answer: AbortSignal.timeout() would still fire (and build
     // an abort error) long after every call that had finished.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
     try {
       const decision = await this.client.checkResource({ principal, resource, actions: [action] }, { signal: deadline.signal });
-      return decision.isAllowed(action);
+      const allowed = decision.isAllowed(action);
+      return allowed === undefined ? undefined : { allowed, outputs: decision.outputs };
     } catch {
       return undefined;
     } finally {

@@ -11,6 +11,8 @@ import type { Envelope } from '../crypto/envelope';
 import { type Grant, isGrantId, type SealedCredential } from '../grants/grant';
 import { loadGrantForUse } from '../grants/grant.service';
 import type { Authorizer, GrantAction } from '../policy/authorizer';
+import type { UseContext } from '../policy/rule.inputs';
+import type { PolicyRules } from '../policy/rule.service';
 import { CodedError, DomainError, fail, ok, Result } from '../result';
 import type { GrantRefresher } from '../oauth/refresh';
 import type { StoredTokens } from '../oauth/tokens';
@@ -23,6 +25,8 @@ export interface HotPathDeps {
   db: Kysely<Database>;
   envelope: Envelope;
   authorizer: Authorizer;
+  /** The operator's rules (POST /v1/policies/rules), decided by the policy with the authorizer. */
+  rules: PolicyRules;
   audit: AuditWriter;
   refresher: GrantRefresher;
   proxy: { timeoutMs: number; maxResponseBytes: number };
@@ -33,6 +37,8 @@ interface UseMeta {
   requestId: string;
   reason?: string | undefined;
   context?: Record<string, unknown> | undefined;
+  /** The caller's address (express req.ip), for ip_allowlist rules. */
+  ip?: string | undefined;
 }
 
 export class HotPath {
@@ -48,7 +54,7 @@ export class HotPath {
       return { ok: false, error };
     };
 
-    const used = await this.loadAndAuthorize(caller, input.grantId, 'proxy');
+    const used = await this.loadAndAuthorize(caller, input.grantId, 'proxy', { ip: meta.ip, method: input.method, path: pathOf(input.url) });
     if (!used.ok) return deny(null, used.error);
     const { grant, sealed } = used.value;
 
@@ -83,7 +89,7 @@ export class HotPath {
       return { ok: false, error };
     };
 
-    const used = await this.loadAndAuthorize(caller, grantId, 'retrieve_token');
+    const used = await this.loadAndAuthorize(caller, grantId, 'retrieve_token', { ip: meta.ip });
     if (!used.ok) return deny(null, used.error);
     const { grant, sealed } = used.value;
     if (grant.injection.type === 'aws_sigv4') {
@@ -98,10 +104,13 @@ export class HotPath {
     return ok({ token, expiresAt: grant.accessExpiresAt?.toISOString() ?? null, injection: grant.injection });
   }
 
-  private async loadAndAuthorize(caller: Caller, grantId: string, action: GrantAction): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
+  private async loadAndAuthorize(caller: Caller, grantId: string, action: GrantAction, context: UseContext): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
     const loaded = await loadGrantForUse(this.deps.db, caller.tenantId, grantId);
     if (!loaded.ok) return loaded;
-    const decision = await this.deps.authorizer.authorize({ caller, grant: loaded.value.grant, action });
+    // Rules that cannot be loaded deny (policy_unavailable); a use over a rate limit is counted here.
+    const rules = await this.deps.rules.forUse(caller, loaded.value.grant, action, context);
+    if (!rules.ok) return rules;
+    const decision = await this.deps.authorizer.authorize({ caller, grant: loaded.value.grant, action, rules: rules.value });
     if (!decision.ok) return decision;
     const { grant } = loaded.value;
     if (grant.kind !== 'oauth' || !this.deps.refresher.isDue(grant.accessExpiresAt)) return loaded;
@@ -138,6 +147,7 @@ export class HotPath {
         tenantId: caller.tenantId,
         requestId: meta.requestId,
         actor: caller.actor,
+        ...(caller.agent ? { agentId: caller.agent.id } : {}),
         ...(isGrantId(grantId) ? { grantId } : {}),
         ...(grant ? { provider: grant.provider } : {}),
         action,
@@ -154,6 +164,15 @@ export class HotPath {
       if (err instanceof CodedError) throw err;
       throw new CodedError('audit_unavailable', 'the audit log could not be written', { cause: err });
     }
+  }
+}
+
+/** The normalised path of the caller's URL, as forwarded (dot segments resolved); '' when it does not parse. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
   }
 }
 

@@ -21,3 +21,7 @@ export async function touchSecret(db: Executor, id: string, at: Date) {
 export async function deleteSecretRow(db: Executor, id: string) {
   await db.deleteFrom('managed_secrets').where('id', '=', id).execute();
 }
+
+export async function findSecretBySlug(db: Executor, tenantId: string, slug: string) {
+  return db.selectFrom('managed_secrets as s').innerJoin('grants as g', 'g.id', 's.grant_id').select(columns).where('s.tenant_id', '=', tenantId).where('s.slug', '=', slug).executeTakeFirst();
+}

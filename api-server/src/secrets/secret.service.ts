@@ -7,7 +7,7 @@ import type { Envelope } from '../crypto/envelope';
 import { insertGrant, lockGrantById, revokeGrantRow, updateGrantCiphertext } from '../grants/grant.repository';
 import { fail, ok, Result } from '../result';
 import type { Database } from '../store/schema';
-import { deleteSecretRow, findSecret, insertSecret, listSecrets, touchSecret } from './secret.repository';
+import { deleteSecretRow, findSecret, findSecretBySlug, insertSecret, listSecrets, touchSecret } from './secret.repository';
 
 type SecretRow = NonNullable<Awaited<ReturnType<typeof findSecret>>>;
 
@@ -43,15 +43,19 @@ export interface SecretDeps {
   envelope: Envelope;
 }
 
-export async function createSecret(deps: SecretDeps, tenantId: string, input: CreateSecretRequest, now: Date): Promise<Result<SecretInfo>> {
-  const id = randomUUID();
-  const grantId = randomUUID();
-  const slug = input.slug ?? slugify(input.name);
-  const injection: Injection = {
+function injectionOf(input: CreateSecretRequest): Injection {
+  return {
     type: input.type,
     ...(input.type === 'header' ? { headerName: input.headerName } : {}),
     ...(input.type === 'query' ? { paramName: input.paramName } : {}),
   };
+}
+
+export async function createSecret(deps: SecretDeps, tenantId: string, input: CreateSecretRequest, now: Date): Promise<Result<SecretInfo>> {
+  const id = randomUUID();
+  const grantId = randomUUID();
+  const slug = input.slug ?? slugify(input.name);
+  const injection = injectionOf(input);
   try {
     // One transaction: a KMS or store failure part-way leaves nothing behind.
     await deps.db.transaction().execute(async (trx) => {
@@ -102,6 +106,29 @@ export async function rotateSecret(deps: SecretDeps, tenantId: string, id: strin
   });
   if (!result.ok) return result;
   return ok((await getSecret(deps.db, tenantId, id))!);
+}
+
+/**
+ * Reconciliation (a ManagedSecret resource): creates the secret with this slug, or replaces
+ * its value, type and hosts in place, so its grantId never changes. Answers whether it was created.
+ */
+export async function upsertSecretBySlug(deps: SecretDeps, tenantId: string, input: CreateSecretRequest & { slug: string }, now: Date): Promise<Result<{ info: SecretInfo; created: boolean }>> {
+  const existing = await findSecretBySlug(deps.db, tenantId, input.slug);
+  if (!existing) {
+    const created = await createSecret(deps, tenantId, input, now);
+    return created.ok ? ok({ info: created.value, created: true }) : created;
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await lockGrantById(trx, tenantId, existing.grant_id);
+    const sealed = await deps.envelope.encrypt(trx, { tenantId, grantId: existing.grant_id, plaintext: Buffer.from(JSON.stringify(input.value), 'utf8') });
+    await trx
+      .updateTable('grants')
+      .set({ injection: JSON.stringify(injectionOf(input)), allowed_hosts: JSON.stringify(input.allowedHosts), dek_id: sealed.dekId, ciphertext: sealed.ciphertext, updated_at: now })
+      .where('id', '=', existing.grant_id)
+      .execute();
+    await trx.updateTable('managed_secrets').set({ name: input.name, type: input.type, updated_at: now }).where('id', '=', existing.id).execute();
+  });
+  return ok({ info: (await getSecret(deps.db, tenantId, existing.id))!, created: false });
 }
 
 /** Deletes the secret and its ciphertext; the grant row stays as `revoked` for the audit trail. */

@@ -3,12 +3,16 @@ import { Kysely, Migration, MigrationResultSet, Migrator } from 'kysely';
 import * as createCoreTables from './migrations/2026_11_28_1800_create_core_tables';
 import * as addApiKeysDeprecatedAt from './migrations/2026_11_29_0320_add_api_keys_deprecated_at';
 import * as addOauth from './migrations/2026_11_29_0600_add_oauth';
+import * as addAgents from './migrations/2026_11_29_0800_add_agents';
+import * as addPolicyRules from './migrations/2026_11_29_0900_add_policy_rules';
 
 // Listed explicitly so the compiled server needs no directory scan.
 const migrations: Record<string, Migration> = {
   '2026_11_28_1800_create_core_tables': createCoreTables,
   '2026_11_29_0320_add_api_keys_deprecated_at': addApiKeysDeprecatedAt,
   '2026_11_29_0600_add_oauth': addOauth,
+  '2026_11_29_0800_add_agents': addAgents,
+  '2026_11_29_0900_add_policy_rules': addPolicyRules,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema

@@ -101,6 +101,17 @@ export interface ConnectFlowTable {
   created_at: CreatedAt;
 }
 
+export interface AgentTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  service_account: string;
+  resource_uid: string;
+  spec: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface ManagedSecretTable {
   id: string;
   tenant_id: string;
@@ -110,6 +121,17 @@ export interface ManagedSecretTable {
   type: string;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface PolicyRuleTable {
+  id: string;
+  tenant_id: string;
+  target_type: 'tenant' | 'provider' | 'agent' | 'grant';
+  target_id: string | null;
+  type: string;
+  params: Json<Record<string, unknown>>;
+  created_by: string | null;
+  created_at: CreatedAt;
 }
 
 export interface AuditEventTable {
@@ -152,9 +174,11 @@ export interface Database {
   providers: ProviderTable;
   connect_sessions: ConnectSessionTable;
   connect_flows: ConnectFlowTable;
+  agents: AgentTable;
   managed_secrets: ManagedSecretTable;
   audit_events: AuditEventTable;
   audit_heads: AuditHeadTable;
+  policy_rules: PolicyRuleTable;
 }
 
 export type GrantRow = Selectable<GrantTable>;

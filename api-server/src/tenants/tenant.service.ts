@@ -1,5 +1,5 @@
-// Tenants isolate everything: keys, grants, data keys and audit chains. Later issues map a
-// Kubernetes namespace (and cluster) to one; the bootstrap key lives in `default`.
+// Tenants isolate everything: keys, grants, data keys and audit chains. A Kubernetes
+// namespace of a cluster is a tenant; the bootstrap key lives in `default`.
 import type { Executor } from '../store/executor';
 import { insertTenant } from './tenant.repository';
 
@@ -13,4 +13,9 @@ export const DEFAULT_TENANT = 'default';
 /** Idempotent: returns the tenant with that name, creating it on first use. */
 export async function ensureTenant(db: Executor, name: string): Promise<Tenant> {
   return insertTenant(db, name);
+}
+
+/** The tenant of a Kubernetes namespace: several clusters may trust one vault. */
+export function namespaceTenantName(cluster: string, namespace: string): string {
+  return `k8s:${cluster}:${namespace}`;
 }

@@ -1,4 +1,5 @@
 """Alter Vault: credentials for apps and AI agents, injected by the vault."""
+from . import models
 from .client import AsyncVault, Vault
 from .errors import (
     GrantNotFound,
@@ -8,15 +9,19 @@ from .errors import (
     PolicyDenied,
     PolicyUnavailable,
     ProviderError,
+    RateLimited,
     ReauthRequired,
     ServiceUnavailable,
     Unauthenticated,
     UpstreamError,
     VaultError,
 )
+from .service_account import DEFAULT_TOKEN_PATH
 
 __all__ = [
     "AsyncVault",
+    "DEFAULT_TOKEN_PATH",
+    "models",
     "Vault",
     "VaultError",
     "GrantNotFound",
@@ -26,6 +31,7 @@ __all__ = [
     "PolicyDenied",
     "PolicyUnavailable",
     "ProviderError",
+    "RateLimited",
     "ReauthRequired",
     "ServiceUnavailable",
     "Unauthenticated",

@@ -3,7 +3,11 @@
 Proxy mode by default: ``vault.request()`` returns the upstream's answer as an
 ``httpx.Response`` and the credential never reaches this process. Answers that guarantee
 nothing was done (the vault's store, key provider or policy decision point briefly away)
-are retried with backoff and jitter, honouring Retry-After; nothing else is sent twice."""
+are retried with backoff and jitter, honouring Retry-After; nothing else is sent twice.
+
+Namespaces as in the TypeScript SDK: ``vault.grants`` (list, get, revoke),
+``vault.connect`` (create_session) and ``vault.providers`` (list, get, put); their answers
+are dicts typed by ``alter_vault.models``."""
 from __future__ import annotations
 
 import asyncio
@@ -14,11 +18,14 @@ import itertools
 import json
 import random
 import time
-from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, Type, TypeVar, Union
+from urllib.parse import quote
 
 import httpx
 
 from .errors import VaultError, vault_error
+from .models import ConnectSession, GrantInfo, GrantKind, GrantPage, GrantStatus, ProviderInfo, ProviderList, PutProviderRequest, RevokedGrant
+from .service_account import DEFAULT_TOKEN_PATH, ServiceAccountToken
 
 _RETRYABLE = {"policy_unavailable", "kms_unavailable", "store_unavailable", "shutting_down"}
 _NULL_BODY = {101, 103, 204, 205, 304}
@@ -76,15 +83,56 @@ def _error_of(response: httpx.Response) -> VaultError:
     return vault_error(code, message, response.status_code, response.headers.get("x-request-id"), details)
 
 
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _present(**values: Any) -> Dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# Each call of a namespace as (method, path, body, params), shared by the sync and async namespaces.
+def _list_grants(principal, provider, status, kind, cursor, limit):
+    return "GET", "/v1/grants", None, _present(principal=principal, provider=provider, status=status, kind=kind, cursor=cursor, limit=limit)
+
+
+def _connect_session(principal_id, return_url, providers, agent_id, ttl_seconds):
+    body = _present(principalId=principal_id, returnUrl=return_url, agentId=agent_id, ttlSeconds=ttl_seconds)
+    if providers is not None:
+        body["providers"] = list(providers)
+    return "POST", "/v1/connect/sessions", body, None
+
+
+def _put_provider(name, config, fields):
+    return "PUT", f"/v1/providers/{_segment(name)}", {**(config or {}), **fields}, None
+
+
+_V = TypeVar("_V", bound="_Base")
+
+
 class _Base:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, retries: int = 2):
         self.base_url = base_url.rstrip("/")
-        self.__api_key = api_key
+        self.__credential: Union[str, ServiceAccountToken] = api_key
         self._timeout = timeout
         self._retries = retries
 
+    @classmethod
+    def from_service_account(cls: Type[_V], base_url: str, token_path: str = DEFAULT_TOKEN_PATH, *, timeout: float = 30.0, retries: int = 2) -> _V:
+        """A client for an agent in Kubernetes: authenticates with the pod's projected service-account token.
+
+        The file is re-read when the kubelet rotates it, so a long-running agent keeps working. A
+        missing or empty file raises VaultError ``credential_unavailable`` here, and on a call if it
+        goes missing later."""
+        token = ServiceAccountToken(token_path)
+        token.current()  # a missing or empty file fails now, not on the first call
+        vault = cls(base_url, "", timeout=timeout, retries=retries)
+        vault.__credential = token  # in place of the API key: read (and re-read) per request
+        return vault
+
     def _headers(self) -> Dict[str, str]:
-        return {"authorization": f"Bearer {self.__api_key}"}
+        credential = self.__credential
+        return {"authorization": f"Bearer {credential if isinstance(credential, str) else credential.current()}"}
 
     def _retry_delay(self, attempt: int, response: Optional[httpx.Response] = None, error: Optional[httpx.TransportError] = None) -> float:
         """The one retry rule of both clients: seconds to wait before sending again, or raises.
@@ -123,6 +171,9 @@ class Vault(_Base):
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, retries: int = 2):
         super().__init__(base_url, api_key, timeout=timeout, retries=retries)
         self._http = httpx.Client(timeout=timeout)
+        self.grants = Grants(self._call)
+        self.connect = Connect(self._call)
+        self.providers = Providers(self._call)
 
     def __enter__(self) -> "Vault":
         return self
@@ -210,6 +261,9 @@ class AsyncVault(_Base):
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, retries: int = 2):
         super().__init__(base_url, api_key, timeout=timeout, retries=retries)
         self._http = httpx.AsyncClient(timeout=timeout)
+        self.grants = AsyncGrants(self._call)
+        self.connect = AsyncConnect(self._call)
+        self.providers = AsyncProviders(self._call)
 
     async def __aenter__(self) -> "AsyncVault":
         return self
@@ -260,3 +314,92 @@ class AsyncVault(_Base):
             async for line in response.aiter_lines():
                 if line:
                     yield json.loads(line)
+
+
+_Call = Callable[..., Any]
+
+
+class Grants:
+    """``vault.grants``: OAuth grants and managed secrets' grants, metadata only."""
+
+    def __init__(self, call: _Call):
+        self._call = call
+
+    def list(self, *, principal: Optional[str] = None, provider: Optional[str] = None, status: Optional[GrantStatus] = None,
+             kind: Optional[GrantKind] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> GrantPage:
+        """One page, newest first; pass ``nextCursor`` back as ``cursor`` for the next."""
+        return self._call(*_list_grants(principal, provider, status, kind, cursor, limit))
+
+    def get(self, grant_id: str) -> GrantInfo:
+        return self._call("GET", f"/v1/grants/{_segment(grant_id)}")
+
+    def revoke(self, grant_id: str) -> RevokedGrant:
+        """Revokes at the provider where it can, and deletes the ciphertext; ``providerRevocation`` says which happened."""
+        return self._call("DELETE", f"/v1/grants/{_segment(grant_id)}")
+
+
+class Connect:
+    """``vault.connect``: the hosted connect flow."""
+
+    def __init__(self, call: _Call):
+        self._call = call
+
+    def create_session(self, principal_id: str, *, return_url: str, providers: Optional[List[str]] = None,
+                       agent_id: Optional[str] = None, ttl_seconds: Optional[int] = None) -> ConnectSession:
+        """A short-lived, single-use URL to send the end user to; they come back to ``return_url?grantId=…``."""
+        return self._call(*_connect_session(principal_id, return_url, providers, agent_id, ttl_seconds))
+
+
+class Providers:
+    """``vault.providers``: this tenant's OAuth providers, and the catalog."""
+
+    def __init__(self, call: _Call):
+        self._call = call
+
+    def list(self) -> ProviderList:
+        return self._call("GET", "/v1/providers")
+
+    def get(self, name: str) -> ProviderInfo:
+        return self._call("GET", f"/v1/providers/{_segment(name)}")
+
+    def put(self, name: str, config: Optional[PutProviderRequest] = None, **fields: Any) -> ProviderInfo:
+        """Creates or updates a provider: ``put("google", template="google", clientId=…, clientSecret=…)``."""
+        return self._call(*_put_provider(name, config, fields))
+
+
+class AsyncGrants:
+    def __init__(self, call: Callable[..., Awaitable[Any]]):
+        self._call = call
+
+    async def list(self, *, principal: Optional[str] = None, provider: Optional[str] = None, status: Optional[GrantStatus] = None,
+                   kind: Optional[GrantKind] = None, cursor: Optional[str] = None, limit: Optional[int] = None) -> GrantPage:
+        return await self._call(*_list_grants(principal, provider, status, kind, cursor, limit))
+
+    async def get(self, grant_id: str) -> GrantInfo:
+        return await self._call("GET", f"/v1/grants/{_segment(grant_id)}")
+
+    async def revoke(self, grant_id: str) -> RevokedGrant:
+        return await self._call("DELETE", f"/v1/grants/{_segment(grant_id)}")
+
+
+class AsyncConnect:
+    def __init__(self, call: Callable[..., Awaitable[Any]]):
+        self._call = call
+
+    async def create_session(self, principal_id: str, *, return_url: str, providers: Optional[List[str]] = None,
+                             agent_id: Optional[str] = None, ttl_seconds: Optional[int] = None) -> ConnectSession:
+        return await self._call(*_connect_session(principal_id, return_url, providers, agent_id, ttl_seconds))
+
+
+class AsyncProviders:
+    def __init__(self, call: Callable[..., Awaitable[Any]]):
+        self._call = call
+
+    async def list(self) -> ProviderList:
+        return await self._call("GET", "/v1/providers")
+
+    async def get(self, name: str) -> ProviderInfo:
+        return await self._call("GET", f"/v1/providers/{_segment(name)}")
+
+    async def put(self, name: str, config: Optional[PutProviderRequest] = None, **fields: Any) -> ProviderInfo:
+        return await self._call(*_put_provider(name, config, fields))

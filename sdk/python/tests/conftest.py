@@ -40,7 +40,9 @@ def server(tmp_path_factory):
     process = subprocess.Popen(
         ["node", str(main), "serve"],
         env={**os.environ, "ALTER_PORT": str(port), "ALTER_DATA_DIR": str(tmp_path_factory.mktemp("data")), "ALTER_BOOTSTRAP_KEY": key,
-             "ALTER_CERBOS_POLICY_DIR": str(ROOT / "policies"), "ALTER_LOG_LEVEL": "info"},
+             "ALTER_CERBOS_POLICY_DIR": str(ROOT / "policies"), "ALTER_LOG_LEVEL": "info",
+             # The README example's return URL, and the loopback one of the tests.
+             "ALTER_ALLOWED_RETURN_ORIGINS": "https://app.example.com,http://127.0.0.1:9"},
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -14,6 +14,8 @@ export const scopes = [
   'providers:read',
   'providers:write',
   'audit:read',
+  'policies:read',
+  'policies:write',
   'admin:reconcile',
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -309,4 +311,40 @@ export interface GrantInfo {
 export interface GrantPage {
   grants: GrantInfo[];
   nextCursor: string | null;
+}
+/** What DELETE /v1/grants/{id} did at the provider; `already_revoked` on a repeat. */
+export type ProviderRevocation = 'revoked' | 'unsupported' | 'failed' | 'already_revoked';
+export interface RevokedGrant extends GrantInfo {
+  providerRevocation: ProviderRevocation;
+}
+
+// Reconciliation from Kubernetes resources (PUT/DELETE /v1/admin/{kind}/{namespace}/{name}).
+// A namespace of a cluster is a tenant; `cluster` (query) names the cluster, `default` unless given.
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label');
+const dnsSubdomain = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a DNS-1123 subdomain');
+export const adminPath = z.strictObject({ namespace: dnsLabel, name: dnsSubdomain });
+export const adminQuery = z.strictObject({ cluster: dnsLabel.optional() });
+export const putAgentRequest = z.strictObject({
+  /** The Agent resource's UID: a deleted and recreated resource is a new agent. */
+  uid: z.string().min(1).max(64),
+  serviceAccountName: dnsSubdomain,
+  /** Providers (or managed secrets, by slug) whose grants in the namespace the agent may use. */
+  providers: z.array(z.string().min(1).max(63)).max(100).default([]),
+  /** Single grants the agent may use besides those. */
+  grants: z.array(z.uuid()).max(1000).default([]),
+  tokenMode: z.enum(['allowed', 'forbidden']).default('forbidden'),
+});
+export type PutAgentRequest = z.input<typeof putAgentRequest>;
+/** The request as the server reads it, defaults filled. */
+export type PutAgentBody = z.output<typeof putAgentRequest>;
+export interface AgentInfo {
+  id: string;
+  namespace: string;
+  name: string;
+  serviceAccountName: string;
+  providers: string[];
+  grants: string[];
+  tokenMode: 'allowed' | 'forbidden';
+  createdAt: string;
+  updatedAt: string;
 }

@@ -1,4 +1,6 @@
 export * from './contract';
 export * from './errors';
+export * from './policy-rules';
+export { DEFAULT_TOKEN_PATH } from './service-account';
 export * from './vault';
 export * from './vault-error';

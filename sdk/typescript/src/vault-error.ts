@@ -5,7 +5,8 @@ import type { ErrorCode } from './errors';
 
 export class VaultError extends Error {
   constructor(
-    readonly code: ErrorCode | 'network_error' | 'timeout',
+    /** A server code, or one of the client's own: no answer came (`network_error`, `timeout`), or no credential to send (`credential_unavailable`). */
+    readonly code: ErrorCode | 'network_error' | 'timeout' | 'credential_unavailable',
     message: string,
     /** The HTTP status, or 0 when no answer came. */
     readonly status: number,
@@ -27,12 +28,17 @@ export class GrantRevoked extends VaultError {}
 /** The end user must reconnect (the provider refused the refresh token) or re-consent (new scopes). */
 export class ReauthRequired extends VaultError {}
 export class ProviderError extends VaultError {}
+/** Too many requests: slow down, and try again after `Retry-After`. */
+export class RateLimited extends VaultError {}
 export class InvalidRequest extends VaultError {}
 export class UpstreamError extends VaultError {}
 export class ServiceUnavailable extends VaultError {}
 
 const classes: Partial<Record<ErrorCode, typeof VaultError>> = {
   unauthenticated: Unauthenticated,
+  sa_token_invalid: Unauthenticated,
+  agent_not_bound: Unauthenticated,
+  sa_issuer_unavailable: ServiceUnavailable,
   invalid_api_key: Unauthenticated,
   api_key_revoked: Unauthenticated,
   api_key_expired: Unauthenticated,
@@ -46,6 +52,7 @@ const classes: Partial<Record<ErrorCode, typeof VaultError>> = {
   consent_required: ReauthRequired,
   provider_error: ProviderError,
   provider_unavailable: ProviderError,
+  rate_limited: RateLimited,
   provider_not_found: InvalidRequest,
   return_url_not_allowed: InvalidRequest,
   invalid_json: InvalidRequest,

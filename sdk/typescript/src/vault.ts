@@ -5,6 +5,7 @@
 // retried with backoff and jitter, honouring Retry-After; nothing else is sent twice.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
+  AgentInfo,
   ApiKeyInfo,
   AuditEvent,
   AuditPage,
@@ -21,13 +22,16 @@ import type {
   ProviderInfo,
   ProviderList,
   ProxyRequest,
+  PutAgentRequest,
   PutProviderRequest,
   ProxyResponse,
   RetrieveTokenResponse,
+  RevokedGrant,
   RotateKeyResponse,
   SecretInfo,
 } from './contract';
 import { type ErrorBody, type ErrorCode, errorCodes } from './errors';
+import { DEFAULT_TOKEN_PATH, ServiceAccountToken } from './service-account';
 import { VaultError, vaultError } from './vault-error';
 
 export interface VaultOptions {
@@ -37,6 +41,11 @@ export interface VaultOptions {
   timeoutMs?: number;
   /** Further attempts after an answer that guarantees nothing was done. Default 2. */
   retries?: number;
+}
+
+export interface ServiceAccountOptions extends Omit<VaultOptions, 'apiKey'> {
+  /** The projected service-account token (audience `alter-vault`). Default /var/run/secrets/tokens/alter-vault. */
+  tokenPath?: string;
 }
 
 export interface UseOptions {
@@ -66,15 +75,28 @@ type AuditContext = NonNullable<UseOptions['context']>;
 export class Vault {
   readonly baseUrl: string;
   readonly #trace = new AsyncLocalStorage<AuditContext>();
-  readonly #apiKey: string;
+  #credential: string | ServiceAccountToken;
   readonly #timeoutMs: number;
   readonly #retries: number;
 
   constructor(options: VaultOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#apiKey = options.apiKey;
+    this.#credential = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retries = options.retries ?? 2;
+  }
+
+  /**
+   * A client for an agent in Kubernetes: authenticates with the pod's projected
+   * service-account token instead of an API key. The file is re-read when the kubelet
+   * rotates it, so a long-running agent keeps working; a missing or empty file throws
+   * `credential_unavailable` here, and on a call if it goes missing later.
+   */
+  static fromServiceAccount(options: ServiceAccountOptions): Vault {
+    const { tokenPath = DEFAULT_TOKEN_PATH, ...rest } = options;
+    const vault = new Vault({ ...rest, apiKey: '' });
+    vault.#credential = new ServiceAccountToken(tokenPath).load();
+    return vault;
   }
 
   /**
@@ -125,7 +147,7 @@ export class Vault {
     list: (query: ListGrantsQuery = {}) => this.call<GrantPage>('GET', `/v1/grants${queryString(query)}`),
     get: (id: string) => this.call<GrantInfo>('GET', `/v1/grants/${encodeURIComponent(id)}`),
     /** Revokes at the provider where it can, and deletes the ciphertext; `providerRevocation` says which happened. */
-    revoke: (id: string) => this.call<GrantInfo & { providerRevocation: string }>('DELETE', `/v1/grants/${encodeURIComponent(id)}`),
+    revoke: (id: string) => this.call<RevokedGrant>('DELETE', `/v1/grants/${encodeURIComponent(id)}`),
   };
 
   readonly connect = {
@@ -138,6 +160,19 @@ export class Vault {
     list: () => this.call<ProviderList>('GET', '/v1/providers'),
     get: (name: string) => this.call<ProviderInfo>('GET', `/v1/providers/${encodeURIComponent(name)}`),
     put: (name: string, input: PutProviderRequest) => this.call<ProviderInfo>('PUT', `/v1/providers/${encodeURIComponent(name)}`, input),
+  };
+
+  /**
+   * Reconciliation from Kubernetes resources (the operator's client; key scope admin:reconcile).
+   * Each call is idempotent and acts in the tenant of `namespace` in `cluster` (default `default`).
+   */
+  readonly admin = {
+    putAgent: (ref: AdminRef, input: PutAgentRequest) => this.call<AgentInfo>('PUT', adminPath('agents', ref), input),
+    deleteAgent: (ref: AdminRef) => this.call<void>('DELETE', adminPath('agents', ref)),
+    putProvider: (ref: AdminRef, input: PutProviderRequest) => this.call<ProviderInfo>('PUT', adminPath('providers', ref), input),
+    deleteProvider: (ref: AdminRef) => this.call<void>('DELETE', adminPath('providers', ref)),
+    putSecret: (ref: AdminRef, input: CreateSecretRequest) => this.call<SecretInfo>('PUT', adminPath('secrets', ref), input),
+    deleteSecret: (ref: AdminRef) => this.call<void>('DELETE', adminPath('secrets', ref)),
   };
 
   readonly keys = {
@@ -156,7 +191,7 @@ export class Vault {
     verify: (range: { from?: string; to?: string } = {}) => this.call<AuditVerifyResponse>('GET', `/v1/audit/verify${queryString(range)}`),
   };
 
-  /** The API key stays out of logs and serialised state. */
+  /** The API key or token stays out of logs and serialised state. */
   toJSON(): { baseUrl: string } {
     return { baseUrl: this.baseUrl };
   }
@@ -182,11 +217,12 @@ export class Vault {
   /** Sends with retries; resolves with a 2xx answer or throws a VaultError. */
   private async send(method: string, path: string, body: unknown, timed: boolean): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
+      const bearer = typeof this.#credential === 'string' ? this.#credential : await this.#credential.current();
       let res: Response;
       try {
         res = await fetch(`${this.baseUrl}${path}`, {
           method,
-          headers: { authorization: `Bearer ${this.#apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           // The signal also bounds reading the body; a streamed export is left to run.
           ...(timed ? { signal: AbortSignal.timeout(this.#timeoutMs) } : {}),
@@ -222,6 +258,17 @@ function backoff(attempt: number): number {
 function retryAfterMs(header: string | null): number | undefined {
   if (!header || !/^\d{1,5}$/.test(header)) return undefined;
   return Math.min(30_000, Number(header) * 1_000);
+}
+
+/** A Kubernetes resource the admin API reconciles. */
+export interface AdminRef {
+  namespace: string;
+  name: string;
+  cluster?: string;
+}
+
+function adminPath(kind: 'agents' | 'providers' | 'secrets', ref: AdminRef): string {
+  return `/v1/admin/${kind}/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.name)}${queryString({ cluster: ref.cluster })}`;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

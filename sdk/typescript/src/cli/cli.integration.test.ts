@@ -3,7 +3,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { startTestApp, TestApp } from '../../../../api-server/src/testing/app';
+import { expectNoSecretsInLogs, startTestApp, TestApp } from '../../../../api-server/src/testing/app';
+import { firstLink, formAction, TestBrowser } from '../../../../api-server/src/testing/browser';
+import { OidcServer, startOidcServer } from '../../../../api-server/src/testing/oidc-server';
 import { CliIO, exitCodes, runCli } from './cli';
 
 describe('alter-vault CLI', () => {
@@ -127,5 +129,93 @@ describe('alter-vault CLI', () => {
     expect((await cli(['--output', 'yaml', 'keys', 'list'])).code).toBe(exitCodes.usage);
     expect((await cli(['keys', 'list', '--bogus'])).code).toBe(exitCodes.usage);
     expect((await cli(['keys', 'list'], { env: { ALTER_URL: 'http://127.0.0.1:9', ALTER_API_KEY: t.bootstrapKey } })).code).toBe(exitCodes.unavailable);
+  });
+
+  describe('OAuth: providers, connect links and grants, against a real OIDC provider', () => {
+    const RETURN = 'http://127.0.0.1:9/connected';
+    let oidc: OidcServer;
+    beforeAll(async () => {
+      oidc = await startOidcServer({ redirectUri: `${t.app.config.publicUrl}/v1/oauth/callback`, rotateRefreshTokens: false });
+      const put = await t.api('PUT', '/v1/providers/oidc-test', {
+        issuer: oidc.issuer,
+        clientId: oidc.clientId,
+        clientSecret: oidc.clientSecret,
+        tokenAuthMethod: 'client_secret_basic',
+        scopes: ['openid', 'offline_access', 'api'],
+        allowedHosts: [new URL(oidc.issuer).host],
+      });
+      expect(put.status).toBe(200);
+    });
+    afterAll(() => oidc?.stop());
+
+    /** The end user's side: opens the printed link, picks the provider, signs in; answers the grant id. */
+    const completeConnect = async (link: string, user: string) => {
+      const browser = new TestBrowser();
+      const page = await browser.open(link);
+      const login = await browser.open(new URL(firstLink(page.body, /Connect/), link).href);
+      const back = await browser.open(new URL(formAction(login.body), login.url).href, { method: 'POST', form: { login: user, decision: 'allow' } }, (u) => u.href.startsWith(RETURN));
+      expect(new URL(back.url).searchParams.get('status')).toBe('connected');
+      return new URL(back.url).searchParams.get('grantId')!;
+    };
+
+    it('lists the tenant’s providers and the catalog', async () => {
+      const listed = await cli(['providers', 'list']);
+      expect(listed.code).toBe(exitCodes.ok);
+      const lines = listed.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^ID\s+KIND\s+DISPLAYNAME\s+CONFIGURED$/);
+      expect(lines[1]).toMatch(/^oidc-test\s+oauth2\s+.+\s+yes$/);
+      expect(lines).toContainEqual(expect.stringMatching(/^github\s+oauth2\s+GitHub\s+-$/));
+      const json = JSON.parse((await cli(['--output', 'json', 'providers', 'list'])).stdout) as { providers: { name: string }[]; catalog: { kind: string }[] };
+      expect(json.providers.map((p) => p.name)).toEqual(['oidc-test']);
+      expect(json.catalog.filter((c) => c.kind === 'oauth2').length).toBeGreaterThanOrEqual(30);
+    });
+
+    it('prints a connect link the end user completes; lists, reads and revokes the grant (confirmed)', async () => {
+      const linked = await cli(['connect', 'principal-cli', '--return-url', RETURN, '--provider', 'oidc-test', '--agent', 'agent-cli']);
+      expect(linked.code).toBe(exitCodes.ok);
+      expect(linked.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/connect\/avc_\S+\n$/);
+      expect(linked.stderr).toContain('single use');
+      const grantId = await completeConnect(linked.stdout.trim(), 'cli-user');
+
+      const table = await cli(['grants', 'list', '--provider', 'oidc-test']);
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+KIND\s+PROVIDER\s+STATUS\s+PRINCIPALID/);
+      expect(table.stdout).toMatch(new RegExp(`^${grantId}\\s+oauth\\s+oidc-test\\s+active\\s+principal-cli`, 'm'));
+      const page = JSON.parse((await cli(['--output', 'json', 'grants', 'list', '--principal', 'principal-cli', '--kind', 'oauth'])).stdout) as { grants: { id: string }[]; nextCursor: string | null };
+      expect(page).toEqual({ grants: [expect.objectContaining({ id: grantId, agentId: 'agent-cli', accountId: 'cli-user' })], nextCursor: null });
+      expect(JSON.parse((await cli(['grants', 'get', grantId])).stdout)).toMatchObject({ id: grantId, kind: 'oauth', status: 'active' });
+
+      const unconfirmed = await cli(['grants', 'revoke', grantId]);
+      expect(unconfirmed.code).toBe(exitCodes.usage);
+      expect(unconfirmed.stderr).toContain('--yes');
+      expect((await cli(['grants', 'revoke', grantId], { tty: true, stdin: 'no\n' })).code).toBe(exitCodes.usage);
+      expect(JSON.parse((await cli(['grants', 'get', grantId])).stdout)).toMatchObject({ status: 'active' });
+      const revoked = await cli(['grants', 'revoke', grantId], { tty: true, stdin: `${grantId}\n` });
+      expect(revoked.code).toBe(exitCodes.ok);
+      expect(revoked.stdout).toMatch(new RegExp(`^${grantId}\\s+oidc-test\\s+revoked\\s+revoked$`, 'm'));
+      const again = JSON.parse((await cli(['--yes', '--output', 'json', 'grants', 'revoke', grantId])).stdout) as { status: string; providerRevocation: string };
+      expect(again).toMatchObject({ status: 'revoked', providerRevocation: 'already_revoked' });
+      expect((await cli(['--output', 'json', 'grants', 'list', '--status', 'revoked'])).stdout).toContain(grantId);
+    });
+
+    it('prints the whole connect answer as JSON; refusals exit with their codes', async () => {
+      const json = await cli(['--output', 'json', 'connect', 'principal-json', '--return-url', RETURN, '--ttl', '60']);
+      expect(json.code).toBe(exitCodes.ok);
+      const session = JSON.parse(json.stdout) as { token: string; url: string; expiresAt: string };
+      expect(session).toEqual({ token: expect.stringMatching(/^avc_/), url: expect.stringContaining(session.token), expiresAt: expect.any(String) });
+      expect(new Date(session.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(60_000);
+
+      const unknown = await cli(['connect', 'p', '--return-url', RETURN, '--provider', 'nope']);
+      expect(unknown.code).toBe(exitCodes.notFound);
+      expect(unknown.stderr).toContain('provider_not_found');
+      const evil = await cli(['connect', 'p', '--return-url', 'https://evil.example/steal']);
+      expect(evil.code).toBe(exitCodes.rejected);
+      expect(evil.stderr).toContain('return_url_not_allowed');
+      expect((await cli(['connect', 'p'])).code).toBe(exitCodes.usage);
+      expect((await cli(['connect', '--return-url', RETURN])).code).toBe(exitCodes.usage);
+      expect((await cli(['grants', 'get', '00000000-0000-4000-8000-000000000000'])).code).toBe(exitCodes.notFound);
+      expect((await cli(['grants', 'list', '--provider', 'a', '--provider', 'b'])).code).toBe(exitCodes.usage);
+      expect((await cli(['grants', 'list', '--status', 'sleepy'])).code).toBe(exitCodes.rejected);
+      expectNoSecretsInLogs(t.logs, [session.token]);
+    });
   });
 });

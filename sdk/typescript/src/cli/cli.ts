@@ -1,13 +1,13 @@
-// The `alter-vault` command line: keys, secrets and the audit log, through the same client
-// apps use. Secret values are read from stdin, never from arguments (they would show in
+// The `alter-vault` command line: keys, secrets, OAuth grants and providers, connect links
+// and the audit log, through the same client apps use. Secret values are read from stdin, never from arguments (they would show in
 // `ps` and shell history). Destructive commands ask for the id to be typed unless --yes.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CreateSecretRequest, Scope } from '../contract';
+import type { CreateSecretRequest, ListGrantsQuery, ProviderList, Scope } from '../contract';
 import { Vault } from '../vault';
-import { GrantNotFound, MissingScope, PolicyUnavailable, ServiceUnavailable, Unauthenticated, VaultError } from '../vault-error';
+import { GrantNotFound, MissingScope, PolicyUnavailable, RateLimited, ServiceUnavailable, Unauthenticated, VaultError } from '../vault-error';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -31,6 +31,9 @@ const usage = `usage: alter-vault [--output table|json] [--profile NAME] [--yes]
   keys list | create --name N --scope S [--scope S...] [--expires-at ISO] [--cidr C...] | rotate ID | deprecate ID | revoke ID
   secrets list | get ID | create --name N --type T --host H [--host H...] [--header-name N] [--param-name N] | rotate ID | delete ID
           (create and rotate read the value from stdin: text, or JSON for basic and aws_sigv4)
+  grants list [--principal P] [--provider P] [--status S] [--kind oauth|secret] [--limit N] [--cursor C] | get ID | revoke ID
+  connect PRINCIPAL_ID --return-url URL [--provider P...] [--agent ID] [--ttl SECONDS]   (prints the link for the end user)
+  providers list
   audit list [--grant ID] [--action A] [--outcome O] [--limit N] | tail [filters] [--interval MS] | export [filters] | verify [--from ISO] [--to ISO]
 configuration: ALTER_URL and ALTER_API_KEY, or a profile in $XDG_CONFIG_HOME/alter-vault/profiles.json`;
 
@@ -46,7 +49,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.stderr(`alter-vault: ${err.code}: ${err.message}${err.requestId ? ` (request ${err.requestId})` : ''}\n`);
       if (err instanceof Unauthenticated || err instanceof MissingScope) return exitCodes.auth;
       if (err instanceof GrantNotFound || err.status === 404) return exitCodes.notFound;
-      if (err instanceof ServiceUnavailable || err instanceof PolicyUnavailable || err.status === 0) return exitCodes.unavailable;
+      if (err instanceof ServiceUnavailable || err instanceof PolicyUnavailable || err instanceof RateLimited || err.status === 0) return exitCodes.unavailable;
       return err.status >= 400 && err.status < 500 ? exitCodes.rejected : exitCodes.failed;
     }
     throw err;
@@ -78,6 +81,14 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
           from: { type: 'string' },
           to: { type: 'string' },
           interval: { type: 'string', default: '1000' },
+          principal: { type: 'string' },
+          provider: { type: 'string', multiple: true },
+          status: { type: 'string' },
+          kind: { type: 'string' },
+          cursor: { type: 'string' },
+          'return-url': { type: 'string' },
+          agent: { type: 'string' },
+          ttl: { type: 'string' },
         },
       });
     } catch (err) {
@@ -99,7 +110,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   };
   const vault = () => connect(io.env, values.profile);
 
-  switch (`${area ?? ''} ${verb ?? ''}`) {
+  // `connect` takes the principal where other commands take a verb.
+  switch (area === 'connect' ? 'connect' : `${area ?? ''} ${verb ?? ''}`) {
     case 'keys list':
       print(await vault().keys.list(), ['id', 'name', 'prefix', 'scopes', 'expiresAt', 'deprecatedAt', 'revokedAt']);
       return exitCodes.ok;
@@ -157,6 +169,55 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       await confirm('deleting a secret', needId());
       await vault().secrets.delete(needId());
       return exitCodes.ok;
+    case 'grants list': {
+      if ((values.provider?.length ?? 0) > 1) throw new UsageError('grants list takes one --provider');
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit is a number');
+      const page = await vault().grants.list({
+        ...(values.principal ? { principal: values.principal } : {}),
+        ...(values.provider?.[0] ? { provider: values.provider[0] } : {}),
+        ...(values.status ? { status: values.status as ListGrantsQuery['status'] } : {}),
+        ...(values.kind ? { kind: values.kind as ListGrantsQuery['kind'] } : {}),
+        ...(values.cursor ? { cursor: values.cursor } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      print(values.output === 'json' ? page : page.grants, ['id', 'kind', 'provider', 'status', 'principalId', 'accountLabel', 'updatedAt']);
+      if (values.output === 'table' && page.nextCursor) io.stderr(`more grants: --cursor ${page.nextCursor}\n`);
+      return exitCodes.ok;
+    }
+    case 'grants get':
+      print(await vault().grants.get(needId()));
+      return exitCodes.ok;
+    case 'grants revoke': {
+      await confirm('revoking a grant', needId());
+      const revoked = await vault().grants.revoke(needId());
+      print(values.output === 'json' ? revoked : [revoked], ['id', 'provider', 'status', 'providerRevocation']);
+      return exitCodes.ok;
+    }
+    case 'connect': {
+      const principalId = verb;
+      if (!principalId || id !== undefined || !values['return-url']) throw new UsageError('connect needs one principal id and --return-url');
+      const ttlSeconds = values.ttl === undefined ? undefined : Number(values.ttl);
+      if (ttlSeconds !== undefined && !Number.isInteger(ttlSeconds)) throw new UsageError('--ttl is a number of seconds');
+      const session = await vault().connect.createSession({
+        principalId,
+        returnUrl: values['return-url'],
+        ...(values.provider?.length ? { providers: values.provider } : {}),
+        ...(values.agent ? { agentId: values.agent } : {}),
+        ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+      });
+      if (values.output === 'json') print(session);
+      else {
+        io.stdout(`${session.url}\n`);
+        io.stderr(`single use, until ${session.expiresAt}: send it to the end user only\n`);
+      }
+      return exitCodes.ok;
+    }
+    case 'providers list': {
+      const list = await vault().providers.list();
+      print(values.output === 'json' ? list : providerRows(list), ['id', 'kind', 'displayName', 'configured']);
+      return exitCodes.ok;
+    }
     case 'audit list': {
       const page = await vault().audit.list({ ...filters(values), ...(values.limit ? { limit: Number(values.limit) } : {}) });
       print(values.output === 'json' ? page : page.events.map((e) => ({ ...e, actor: e.actor.keyPrefix ?? e.actor.id })), ['seq', 'occurredAt', 'actor', 'action', 'grantId', 'decision', 'outcome', 'upstreamStatus']);
@@ -199,6 +260,15 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     default:
       throw new UsageError(area ? `unknown command: ${positionals.join(' ')}` : 'no command');
   }
+}
+
+/** The tenant's providers (configured: yes), then the catalog entries not configured under their own id. */
+function providerRows({ providers, catalog }: ProviderList) {
+  const configured = new Set(providers.map((p) => p.name));
+  return [
+    ...providers.map((p) => ({ id: p.name, kind: 'oauth2', displayName: p.displayName, configured: p.template && p.template !== p.name ? `yes (${p.template})` : 'yes' })),
+    ...catalog.filter((c) => !configured.has(c.id)).map((c) => ({ id: c.id, kind: c.kind, displayName: c.displayName, configured: '-' })),
+  ];
 }
 
 function filters(values: { grant?: string | undefined; action?: string | undefined; outcome?: string | undefined }) {
