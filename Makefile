@@ -15,7 +15,7 @@ build: install
 	npx tsc -b api-server operator
 
 up: build
-	node api-server/dist/main.js serve
+	bash scripts/up.sh
 
 test:
 	bash scripts/test.sh

@@ -66,21 +66,21 @@ spec:
 `;
 }
 
-function agentYaml(ns: string, name: string, sa: string, providers: string[]): string {
+function agentYaml(ns: string, name: string, sa: string, providers: string[], allowedMethods?: string[]): string {
   return `apiVersion: vault.alterauth.com/v1alpha1
 kind: Agent
 metadata: { name: ${name}, namespace: ${ns} }
 spec:
   serviceAccountName: ${sa}
   providers: ${JSON.stringify(providers)}
-`;
+${allowedMethods ? `  allowedMethods: ${JSON.stringify(allowedMethods)}\n` : ''}`;
 }
 
-async function proxyAs(token: string, grantId: string) {
+async function proxyAs(token: string, grantId: string, method = 'GET') {
   const res = await fetch(`${vault.url}/v1/proxy`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ grantId, method: 'GET', url: `${upstream.url}/echo` }),
+    body: JSON.stringify({ grantId, method, url: `${upstream.url}/echo` }),
   });
   const body = (await res.json()) as { body?: string; error?: { code: string } };
   return { status: res.status, code: body.error?.code, authorization: body.body ? (JSON.parse(body.body) as { headers: Record<string, string> }).headers.authorization : undefined };
@@ -88,7 +88,7 @@ async function proxyAs(token: string, grantId: string) {
 
 const token = (ns: string, sa: string, audience = 'alter-vault') => cp.kubectl(['create', 'token', sa, '-n', ns, '--audience', audience]).then((t) => t.trim());
 
-test('a ManagedSecret becomes Ready with a grantId; an Agent’s service-account token uses it; rotating the Secret keeps the grantId', async () => {
+test('a ManagedSecret becomes Ready with a grantId; an Agent’s service-account token uses it within its policy; rotating the Secret keeps the grantId', async () => {
   await namespace('team-a');
   await apply(secretYaml('team-a', 'openai', { 'api-key': 'first-value-team-a' }));
   await apply(managedSecretYaml('team-a', 'openai', 'openai'));
@@ -97,10 +97,12 @@ test('a ManagedSecret becomes Ready with a grantId; an Agent’s service-account
   expect(grantId).toMatch(/^[0-9a-f-]{36}$/);
 
   await cp.kubectl(['create', 'serviceaccount', 'sa-a', '-n', 'team-a']);
-  await apply(agentYaml('team-a', 'mailer', 'sa-a', ['openai']));
+  await apply(agentYaml('team-a', 'mailer', 'sa-a', ['openai'], ['GET']));
   await waitReady('agent', 'team-a', 'mailer');
   const saToken = await token('team-a', 'sa-a');
   expect(await proxyAs(saToken, grantId)).toMatchObject({ status: 200, authorization: 'Bearer first-value-team-a' });
+  // The Agent's allowedMethods became a rule of the vault's policy.
+  expect(await proxyAs(saToken, grantId, 'POST')).toMatchObject({ status: 403, code: 'policy_denied' });
 
   await apply(secretYaml('team-a', 'openai', { 'api-key': 'second-value-team-a' }));
   await waitFor('the rotated value is used', async () => (await proxyAs(saToken, grantId)).authorization === 'Bearer second-value-team-a', procs());

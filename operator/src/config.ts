@@ -19,6 +19,7 @@ const env = z
     ALTER_OPERATOR_RESYNC_SECONDS: z.coerce.number().int().positive().default(300),
     ALTER_OPERATOR_LEASE_SECONDS: z.coerce.number().int().min(3).default(15),
     ALTER_OPERATOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    ALTER_RESOURCES_DIR: z.string().min(1).optional(),
   })
   .superRefine((e, ctx) => {
     if (!e.ALTER_VAULT_API_KEY === !e.ALTER_VAULT_API_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['ALTER_VAULT_API_KEY'], message: 'set ALTER_VAULT_API_KEY or ALTER_VAULT_API_KEY_FILE (a key with the admin:reconcile scope)' });
@@ -36,6 +37,8 @@ export interface OperatorConfig {
   concurrency: number;
   resyncMs: number;
   metricsPort: number;
+  /** The embedded mode: resources read from this folder of YAML instead of the Kubernetes API. */
+  resourcesDir: string | undefined;
 }
 
 export function parseConfig(source: Record<string, string | undefined>): OperatorConfig {
@@ -54,6 +57,7 @@ export function parseConfig(source: Record<string, string | undefined>): Operato
     concurrency: e.ALTER_OPERATOR_CONCURRENCY,
     resyncMs: e.ALTER_OPERATOR_RESYNC_SECONDS * 1000,
     metricsPort: e.ALTER_OPERATOR_METRICS_PORT,
+    resourcesDir: e.ALTER_RESOURCES_DIR,
   };
 }
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The operator: reconciles Provider, Agent and ManagedSecret resources into the vault through
 // its admin API. Only the replica holding the Lease acts; a replica that loses it exits, to be
-// restarted as a follower.
+// restarted as a follower. With ALTER_RESOURCES_DIR it reads them from a folder of YAML instead
+// (the embedded mode of `make up`).
 import { Vault } from '@alter-vault/sdk';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, makeInformer, type V1Secret } from '@kubernetes/client-node';
-import { configFromEnv } from './config';
+import { watch } from 'node:fs';
+import { configFromEnv, type OperatorConfig } from './config';
 import { Controller, keepRunning, newHashKey } from './controller';
+import { reconcileFolder } from './file-source';
 import { LeaderElector } from './leader';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createMetrics, serveMetrics } from './metrics';
 import { WorkQueue } from './queue';
 import { agentReconciler } from './reconcilers/agent';
@@ -15,9 +18,34 @@ import { managedSecretReconciler } from './reconcilers/managed-secret';
 import { providerReconciler } from './reconcilers/provider';
 import type { CustomObject } from './reconcilers/reconciler';
 
+/** The embedded mode: applies the folder now and whenever a file in it changes. */
+async function watchFolder(config: OperatorConfig, logger: Logger): Promise<void> {
+  const dir = config.resourcesDir!;
+  const vault = new Vault({ baseUrl: config.vaultUrl, apiKey: config.apiKey, retries: 5 });
+  const apply = async () => {
+    try {
+      for (const r of await reconcileFolder(dir, vault, config.cluster)) {
+        const fields = { kind: r.kind, namespace: r.namespace, name: r.name, ready: r.state.ready, reason: r.state.reason, ...r.fields };
+        if (r.state.ready) logger.info(fields, 'applied');
+        else logger.warn({ ...fields, message: r.state.message }, 'not ready');
+      }
+    } catch (err) {
+      logger.error({ dir, err: err instanceof Error ? err : new Error(String(err)) }, 'could not apply the resources folder');
+    }
+  };
+  await apply();
+  let pending: NodeJS.Timeout | undefined;
+  watch(dir, () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => void apply(), 300);
+  });
+  logger.info({ dir }, 'watching the resources folder');
+}
+
 async function main(): Promise<void> {
   const logger = createLogger();
   const config = configFromEnv();
+  if (config.resourcesDir) return watchFolder(config, logger);
   const metrics = createMetrics();
   const metricsServer = await serveMetrics(metrics, config.metricsPort);
   const kc = new KubeConfig();

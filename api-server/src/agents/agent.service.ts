@@ -2,9 +2,11 @@
 // tenant, upserted from `Agent` resources (keyed by name; the resource UID tells a
 // recreated resource apart) and looked up when a service-account token authenticates.
 import { randomUUID } from 'node:crypto';
-import type { AgentInfo, PutAgentBody } from '@alter-vault/sdk';
+import { type AgentInfo, type CreatePolicyRuleRequest, createPolicyRuleRequest, type PutAgentBody } from '@alter-vault/sdk';
 import type { Selectable } from 'kysely';
 import type { AgentIdentity } from '../auth/caller';
+import { createRule } from '../policy/rule.service';
+import { fail, ok, type Result } from '../result';
 import type { Executor } from '../store/executor';
 import type { AgentTable } from '../store/schema';
 
@@ -26,8 +28,20 @@ function toInfo(row: AgentRow, namespace: string): AgentInfo {
   };
 }
 
-/** Idempotent: the same resource reconciled twice leaves one agent; a recreated one (new UID) gets a new id. */
-export async function putAgent(db: Executor, tenantId: string, namespace: string, name: string, body: PutAgentBody, now: Date): Promise<{ info: AgentInfo; created: boolean }> {
+/** Who made the rules a reconcile sets (rules made through /v1/policies/rules name their key). */
+const RECONCILED = 'Agent resource';
+
+/**
+ * Idempotent: the same resource reconciled twice leaves one agent; a recreated one (new UID)
+ * gets a new id. The resource's policy parameters replace the rules the last reconcile set.
+ */
+export async function putAgent(db: Executor, tenantId: string, namespace: string, name: string, body: PutAgentBody, now: Date): Promise<Result<{ info: AgentInfo; created: boolean }>> {
+  const rules: CreatePolicyRuleRequest[] = [];
+  for (const [i, rule] of body.rules.entries()) {
+    const parsed = createPolicyRuleRequest.safeParse({ ...rule, target: { type: 'tenant' } });
+    if (!parsed.success) return fail('invalid_request', `rules[${i}] is not a valid ${rule.type} rule: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+    rules.push(parsed.data);
+  }
   const spec: AgentSpec = { providers: body.providers, grants: body.grants, tokenMode: body.tokenMode };
   const existing = await db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).forUpdate().executeTakeFirst();
   const fields = { service_account: body.serviceAccountName, resource_uid: body.uid, spec: JSON.stringify(spec), updated_at: now };
@@ -38,12 +52,20 @@ export async function putAgent(db: Executor, tenantId: string, namespace: string
     await db.insertInto('agents').values({ id: randomUUID(), tenant_id: tenantId, name, created_at: now, ...fields }).execute();
   }
   const row = await db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirstOrThrow();
-  return { info: toInfo(row, namespace), created: !existing || existing.resource_uid !== body.uid };
+  if (existing) await db.deleteFrom('policy_rules').where('tenant_id', '=', tenantId).where('target_type', '=', 'agent').where('target_id', '=', existing.id).where('created_by', '=', RECONCILED).execute();
+  for (const rule of rules) {
+    const created = await createRule(db, tenantId, { ...rule, target: { type: 'agent', id: row.id } }, RECONCILED, now);
+    if (!created.ok) return created;
+  }
+  return ok({ info: toInfo(row, namespace), created: !existing || existing.resource_uid !== body.uid });
 }
 
+/** Deletes the agent and every rule that targets it. */
 export async function deleteAgent(db: Executor, tenantId: string, name: string): Promise<boolean> {
-  const deleted = await db.deleteFrom('agents').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
-  return deleted.numDeletedRows > 0n;
+  const deleted = await db.deleteFrom('agents').where('tenant_id', '=', tenantId).where('name', '=', name).returning('id').executeTakeFirst();
+  if (!deleted) return false;
+  await db.deleteFrom('policy_rules').where('tenant_id', '=', tenantId).where('target_type', '=', 'agent').where('target_id', '=', deleted.id).execute();
+  return true;
 }
 
 /** The agent a service account is bound to, as the caller's identity and token-mode permission. */

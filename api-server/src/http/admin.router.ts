@@ -6,7 +6,7 @@ import { deleteAgent, putAgent } from '../agents/agent.service';
 import type { Caller } from '../auth/caller';
 import { deleteProviderRow } from '../oauth/provider.repository';
 import { putProvider } from '../oauth/provider.service';
-import { fail, ok } from '../result';
+import { type DomainError, fail, ok } from '../result';
 import { deleteSecret, upsertSecretBySlug } from '../secrets/secret.service';
 import { findSecretBySlug } from '../secrets/secret.repository';
 import { ensureTenant, namespaceTenantName } from '../tenants/tenant.service';
@@ -14,6 +14,13 @@ import { route, RouteSpec } from './route';
 import type { Services } from './services';
 
 type AdminParams = z.infer<typeof adminPath>;
+
+/** Carries a refusal out of a transaction, rolling it back. */
+class RolledBack extends Error {
+  constructor(readonly result: { ok: false; error: DomainError }) {
+    super(result.error.message);
+  }
+}
 type AdminQuery = z.infer<typeof adminQuery>;
 
 export function adminRoutes(services: Services): RouteSpec[] {
@@ -32,8 +39,16 @@ export function adminRoutes(services: Services): RouteSpec[] {
       responses: { 200: 'the agent' },
       async handler({ caller, params, query, body, requestId }) {
         const tenantId = await tenantOf(params, query);
-        const { info, created } = await services.db.transaction().execute((trx) => putAgent(trx, tenantId, params.namespace, params.name, body, services.now()));
-        await audit(caller, tenantId, requestId, created ? 'agent.create' : 'agent.update', { context: { agent: params.name, serviceAccount: body.serviceAccountName } });
+        const put = await services.db.transaction().execute(async (trx) => {
+          const result = await putAgent(trx, tenantId, params.namespace, params.name, body, services.now());
+          // A refused rule leaves the agent as it was.
+          if (!result.ok) throw new RolledBack(result);
+          return result;
+        }).catch((err: unknown) => (err instanceof RolledBack ? err.result : Promise.reject(err)));
+        if (!put.ok) return put;
+        services.rules.invalidate(tenantId);
+        const { info, created } = put.value;
+        await audit(caller, tenantId, requestId, created ? 'agent.create' : 'agent.update', { context: { agent: params.name, serviceAccount: body.serviceAccountName, rules: body.rules.length } });
         return ok(info);
       },
     }),
@@ -46,7 +61,9 @@ export function adminRoutes(services: Services): RouteSpec[] {
       responses: { 204: 'deleted (or already gone)' },
       async handler({ caller, params, query, requestId }) {
         const tenantId = await tenantOf(params, query);
-        if (await deleteAgent(services.db, tenantId, params.name)) await audit(caller, tenantId, requestId, 'agent.delete', { context: { agent: params.name } });
+        const deleted = await services.db.transaction().execute((trx) => deleteAgent(trx, tenantId, params.name));
+        services.rules.invalidate(tenantId);
+        if (deleted) await audit(caller, tenantId, requestId, 'agent.delete', { context: { agent: params.name } });
         return ok(undefined);
       },
     }),

@@ -15,7 +15,11 @@ export async function ensureTenant(db: Executor, name: string): Promise<Tenant> 
   return insertTenant(db, name);
 }
 
-/** The tenant of a Kubernetes namespace: several clusters may trust one vault. */
+/**
+ * The tenant of a Kubernetes namespace: several clusters may trust one vault. The `default`
+ * namespace of the `default` cluster is the `default` tenant, where the bootstrap key lives, so
+ * the embedded mode's resources (namespace `default` unless they say otherwise) serve its key.
+ */
 export function namespaceTenantName(cluster: string, namespace: string): string {
-  return `k8s:${cluster}:${namespace}`;
+  return cluster === 'default' && namespace === 'default' ? DEFAULT_TENANT : `k8s:${cluster}:${namespace}`;
 }

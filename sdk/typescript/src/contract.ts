@@ -1,6 +1,7 @@
 // The public contract v1: request schemas and response shapes shared by the server and
 // its clients, so the API cannot drift from the SDK (STYLE 3).
 import { z } from 'zod';
+import { policyRuleTypes } from './policy-rules';
 
 export const scopes = [
   'keys:admin',
@@ -333,6 +334,12 @@ export const putAgentRequest = z.strictObject({
   /** Single grants the agent may use besides those. */
   grants: z.array(z.uuid()).max(1000).default([]),
   tokenMode: z.enum(['allowed', 'forbidden']).default('forbidden'),
+  /**
+   * The Agent resource's policy parameters as operator rules targeting this agent (each one as
+   * POST /v1/policies/rules takes it, without `target`); they replace the rules the previous
+   * reconcile set. Rules made through /v1/policies/rules are left alone.
+   */
+  rules: z.array(z.looseObject({ type: z.enum(policyRuleTypes) })).max(20).default([]),
 });
 export type PutAgentRequest = z.input<typeof putAgentRequest>;
 /** The request as the server reads it, defaults filled. */
