@@ -605,6 +605,8 @@ const OPTIONS: [string, string[], (objects: K8sObject[]) => void][] = [
     });
     expect(one<ServiceAccount>(objects, 'ServiceAccount', 'alter-vault-api-server').automountServiceAccountToken).toBe(true);
     expect(apiServer(objects).spec.template.spec.automountServiceAccountToken).toBe(true);
+    const config = parseApiServerConfig(resolveEnv(container(apiServer(objects), 'api-server'), { secrets: { 'alter-vault-database/url': 'postgres://vault:pw@db:5432/vault' }, fields: {} }));
+    expect(config.kubernetes.tokenReview).toMatchObject({ cluster: 'default', server: 'https://kubernetes.default.svc' });
   }],
   ['crds.install=false', ['--set', 'crds.install=false'], (objects) => {
     expect(all(objects, 'CustomResourceDefinition')).toEqual([]);

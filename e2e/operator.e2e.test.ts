@@ -123,6 +123,18 @@ test('another namespace’s grant is 404 to the agent; an unbound service accoun
   expect(await proxyAs(await token('team-a', 'sa-a', 'kubernetes'), teamA)).toMatchObject({ status: 401, code: 'sa_token_invalid' });
 });
 
+test('a token of a deleted service account still verifies against the JWKS, but TokenReview refuses it', async () => {
+  await cp.kubectl(['create', 'serviceaccount', 'sa-short', '-n', 'team-a']);
+  await apply(agentYaml('team-a', 'short-lived', 'sa-short', ['openai']));
+  await waitReady('agent', 'team-a', 'short-lived');
+  const grantId = await jsonpath('managedsecret', 'team-a', 'openai', '{.status.grantId}');
+  const saToken = await token('team-a', 'sa-short');
+  expect(await proxyAs(saToken, grantId)).toMatchObject({ status: 200 });
+  await cp.kubectl(['delete', 'serviceaccount', 'sa-short', '-n', 'team-a', '--wait=true']);
+  // The apiserver caches a token's review for 10 s; then it answers that the account is gone.
+  await waitFor('the deleted service account’s token is refused', async () => (await proxyAs(saToken, grantId)).code === 'sa_token_invalid', procs(), 30_000);
+});
+
 test('a Provider whose Secret is missing is Ready=False saying so, and recovers when the Secret appears', async () => {
   await namespace('team-p');
   await apply(`apiVersion: vault.alterauth.com/v1alpha1

@@ -10,12 +10,15 @@ import type { DestinationStream } from 'pino';
 import { AuditWriter } from './audit/audit.writer';
 import { ensureBootstrapKey } from './auth/api-key.service';
 import { ServiceAccountVerifier } from './auth/service-account';
+import { UserTokenVerifier } from './auth/user-token';
+import { TokenReviewer } from './auth/token-review';
 import type { Config } from './config';
 import { Envelope } from './crypto/envelope';
 import type { KeyProvider } from './crypto/key-provider';
 import { createKeyProvider } from './crypto/key-provider.factory';
 import { errorHandler, sendError } from './http/errors';
 import { connectPagesRouter } from './http/connect-pages';
+import { walletPagesRouter } from './http/wallet-pages';
 import { internalRouter } from './http/internal';
 import { openApiDocument } from './http/openapi';
 import { publicRouter } from './http/public';
@@ -25,8 +28,12 @@ import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
 import { loadCatalog } from './oauth/catalog';
 import { ConnectService } from './oauth/connect.service';
+import { BrandingService } from './tenants/branding.service';
+import { identityProviderSource } from './wallet/identity-providers';
+import { WalletAuth } from './wallet/wallet-auth.service';
+import { WalletService } from './wallet/wallet.service';
 import { GrantRefresher } from './oauth/refresh';
-import { CerbosAuthorizer } from './policy/authorizer';
+import { type Authorizer, CerbosAuthorizer } from './policy/authorizer';
 import { PolicyRules } from './policy/rule.service';
 import { cerbosBinary, EmbeddedPdp, startEmbeddedPdp } from './policy/embedded-pdp';
 import { HotPath } from './proxy/hot-path';
@@ -41,6 +48,8 @@ export interface AppDeps {
   /** A prepared key provider (tests inject one bound to moto); built from config otherwise. */
   keyProvider?: KeyProvider;
   now?: () => Date;
+  /** Decides the hot path's uses instead of the CerbosAuthorizer built from config (the benchmark's timing wrapper); /readyz still asks the PDP. */
+  authorizer?: Authorizer;
 }
 
 export interface App {
@@ -96,7 +105,8 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
       next();
     });
     app.use(internalRouter({ db: store, keyProvider: kp, policy, metrics, openapi: () => openapi, isShuttingDown: () => shuttingDown }));
-    app.use(connectPagesRouter(svc.connect, config.publicUrl));
+    app.use(connectPagesRouter(svc.connect, config.publicUrl, (tenantId) => svc.branding.forPages(tenantId)));
+    app.use(walletPagesRouter({ auth: svc.walletAuth, wallet: svc.wallet, branding: svc.branding, publicUrl: config.publicUrl }));
     app.use(publicRouter(specs, svc, config.maxRequestBytes));
     app.use((_req: Request, res: Response) => sendError(res, { code: 'not_found', message: 'no such route' }));
     app.use(errorHandler((err) => logger.error({ err }, 'request failed')));
@@ -136,11 +146,31 @@ export function createApp(config: Readonly<Config>, deps: AppDeps = {}): App {
         const providerTimeoutMs = config.providerTimeoutMs;
         refresher = new GrantRefresher({ db, envelope, catalog, audit, metrics, logger, providerTimeoutMs, settings: config.refresh, now });
         const rules = new PolicyRules({ db, now });
-        const hotPath = new HotPath({ db, envelope, authorizer, rules, audit, refresher, proxy: config.proxy, now });
+        const hotPath = new HotPath({ db, envelope, authorizer: deps.authorizer ?? authorizer, rules, audit, refresher, proxy: config.proxy, now });
         const connect = new ConnectService({ db, envelope, catalog, audit, metrics, providerTimeoutMs, publicUrl: config.publicUrl, isReturnUrlAllowed: returnUrlPolicy(config.allowedReturnOrigins), now });
         const k8s = config.kubernetes;
-        const serviceAccounts = k8s.clusters.length > 0 ? new ServiceAccountVerifier({ ...k8s, timeoutMs: providerTimeoutMs }) : undefined;
-        services = { db, envelope, hotPath, rules, audit, catalog, connect, refresher, serviceAccounts, metrics, logger, providerTimeoutMs, now };
+        const tokenReview = k8s.tokenReview && {
+          cluster: k8s.tokenReview.cluster,
+          reviewer: new TokenReviewer({ ...k8s.tokenReview, audience: k8s.audience, timeoutMs: providerTimeoutMs }),
+        };
+        const serviceAccounts = k8s.clusters.length > 0 ? new ServiceAccountVerifier({ ...k8s, tokenReview, timeoutMs: providerTimeoutMs }) : undefined;
+        // Identity providers' keys are fetched at most once per ALTER_K8S_JWKS_COOLDOWN_MS, like the clusters'.
+        const userTokens = new UserTokenVerifier(db, { timeoutMs: providerTimeoutMs, jwksCooldownMs: k8s.jwksCooldownMs });
+        const branding = new BrandingService(db);
+        const walletAuth = new WalletAuth({
+          db,
+          envelope,
+          audit,
+          identityProviders: identityProviderSource({ db, envelope }),
+          logger,
+          publicUrl: config.publicUrl,
+          providerTimeoutMs,
+          idleMs: config.wallet.sessionIdleMs,
+          maxMs: config.wallet.sessionMaxMs,
+          now,
+        });
+        const wallet = new WalletService({ db, envelope, catalog, audit, metrics, logger, providerTimeoutMs, now });
+        services = { db, envelope, hotPath, rules, audit, catalog, connect, refresher, serviceAccounts, userTokens, branding, walletAuth, wallet, metrics, logger, providerTimeoutMs, now };
         const app = buildHttp(services, kp, db, authorizer);
         const listening = app.listen(config.port, config.host);
         server = listening;

@@ -46,9 +46,17 @@ const env = z
       .optional(),
     ALTER_K8S_AUDIENCE: z.string().min(1).default('alter-vault'),
     ALTER_K8S_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+    ALTER_WALLET_SESSION_IDLE_MINUTES: positiveInt.default(30),
+    ALTER_WALLET_SESSION_MAX_HOURS: positiveInt.max(720).default(12),
+    ALTER_K8S_TOKENREVIEW: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected the name of a cluster of ALTER_K8S_ISSUERS').optional(),
+    ALTER_K8S_TOKENREVIEW_SERVER: z.url({ protocol: /^https$/ }).default('https://kubernetes.default.svc'),
+    ALTER_K8S_TOKENREVIEW_TOKEN_FILE: z.string().min(1).default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+    ALTER_K8S_TOKENREVIEW_CA_FILE: z.string().min(1).default('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'),
   })
   .superRefine((e, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (e.ALTER_K8S_TOKENREVIEW && !(e.ALTER_K8S_ISSUERS ?? []).some((i) => (i.includes('=') && !i.startsWith('https://') ? i.slice(0, i.indexOf('=')) : 'default') === e.ALTER_K8S_TOKENREVIEW))
+      issue('ALTER_K8S_TOKENREVIEW', 'names no cluster of ALTER_K8S_ISSUERS');
     if (e.ALTER_CERBOS_ADDRESS && e.ALTER_CERBOS_BINARY) issue('ALTER_CERBOS_BINARY', 'only used when the server starts its own PDP (no ALTER_CERBOS_ADDRESS)');
     if (e.ALTER_KEY_PROVIDER === 'local') {
       if (e.ALTER_LOCAL_KEY && e.ALTER_LOCAL_KEY_FILE) issue('ALTER_LOCAL_KEY', 'set ALTER_LOCAL_KEY or ALTER_LOCAL_KEY_FILE, not both');
@@ -91,8 +99,16 @@ export interface Config {
   allowedReturnOrigins: string[] | null;
   providerTimeoutMs: number;
   refresh: { marginMs: number; intervalMs: number; concurrency: number; backoffBaseMs: number; backoffMaxMs: number };
+  /** Wallet sessions end after this long unused (idle) or after sign-in (max), whichever comes first. */
+  wallet: { sessionIdleMs: number; sessionMaxMs: number };
   /** Clusters whose service-account tokens authenticate agents; empty: none. */
-  kubernetes: { clusters: { name: string; issuer: string }[]; audience: string; jwksCooldownMs: number };
+  kubernetes: {
+    clusters: { name: string; issuer: string }[];
+    audience: string;
+    jwksCooldownMs: number;
+    /** This cluster's tokens are also confirmed with its TokenReview API. */
+    tokenReview: { cluster: string; server: string; tokenFile: string; caFile: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -151,7 +167,11 @@ export function parseConfig(source: Record<string, string | undefined>): Readonl
       }),
       audience: e.ALTER_K8S_AUDIENCE,
       jwksCooldownMs: e.ALTER_K8S_JWKS_COOLDOWN_MS,
+      tokenReview: e.ALTER_K8S_TOKENREVIEW
+        ? { cluster: e.ALTER_K8S_TOKENREVIEW, server: e.ALTER_K8S_TOKENREVIEW_SERVER, tokenFile: e.ALTER_K8S_TOKENREVIEW_TOKEN_FILE, caFile: e.ALTER_K8S_TOKENREVIEW_CA_FILE }
+        : undefined,
     },
+    wallet: { sessionIdleMs: e.ALTER_WALLET_SESSION_IDLE_MINUTES * 60_000, sessionMaxMs: e.ALTER_WALLET_SESSION_MAX_HOURS * 3_600_000 },
     refresh: { marginMs: e.ALTER_REFRESH_MARGIN_SECONDS * 1000, intervalMs: e.ALTER_REFRESH_INTERVAL_MS, concurrency: e.ALTER_REFRESH_CONCURRENCY, backoffBaseMs: 5_000, backoffMaxMs: 600_000 },
   });
 }

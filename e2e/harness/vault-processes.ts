@@ -72,12 +72,17 @@ function start(name: string, script: string, env: NodeJS.ProcessEnv, dir: string
   };
 }
 
-/** The vault in its embedded mode (PGlite, local key, its own Cerbos), trusting the cluster's issuer. */
+/** The vault in its embedded mode (PGlite, local key, its own Cerbos), trusting the cluster's issuer and asking its TokenReview API. */
 export async function startVault(cp: ControlPlane, dir: string): Promise<VaultProcess> {
   mkdirSync(dir, { recursive: true });
   // The cluster's CA (its issuer's JWKS) and the test CA (the local https upstreams).
   const caFile = path.join(dir, 'trusted-cas.pem');
   writeFileSync(caFile, `${cp.caPem.trim()}\n${readFileSync(path.join(TLS_DIR, 'ca.pem'), 'utf8')}`);
+  // The vault asks the apiserver's TokenReview API too, as the chart's tokenReview mode sets up.
+  const kubeCaFile = path.join(dir, 'kube-ca.pem');
+  const kubeTokenFile = path.join(dir, 'kube-token');
+  writeFileSync(kubeCaFile, cp.caPem);
+  writeFileSync(kubeTokenFile, cp.adminToken, { mode: 0o600 });
   const port = await freePort();
   const adminKey = `avk_${randomBytes(30).toString('base64url')}`;
   const proc = start(
@@ -89,6 +94,10 @@ export async function startVault(cp: ControlPlane, dir: string): Promise<VaultPr
       ALTER_CERBOS_POLICY_DIR: path.join(ROOT, 'policies'),
       ALTER_BOOTSTRAP_KEY: adminKey,
       ALTER_K8S_ISSUERS: cp.issuer,
+      ALTER_K8S_TOKENREVIEW: 'default',
+      ALTER_K8S_TOKENREVIEW_SERVER: cp.server,
+      ALTER_K8S_TOKENREVIEW_TOKEN_FILE: kubeTokenFile,
+      ALTER_K8S_TOKENREVIEW_CA_FILE: kubeCaFile,
       ALTER_REFRESH_INTERVAL_MS: '0',
       NODE_EXTRA_CA_CERTS: caFile,
     },

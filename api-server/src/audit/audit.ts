@@ -7,7 +7,8 @@ import type { Selectable } from 'kysely';
 export interface AuditInput {
   tenantId: string;
   requestId?: string;
-  actor: { type: 'api_key' | 'agent' | 'system'; id?: string; keyPrefix?: string };
+  /** `principal`: the end user themself, acting in the wallet (the row's context says `origin: wallet`). */
+  actor: { type: 'api_key' | 'agent' | 'system' | 'principal'; id?: string; keyPrefix?: string };
   agentId?: string;
   principalId?: string;
   grantId?: string;

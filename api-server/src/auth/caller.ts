@@ -10,6 +10,17 @@ export interface AgentIdentity {
   grants: string[];
 }
 
+/** An end user of the tenant, identified by a token of one of its identity providers. */
+export interface EndUser {
+  /** The principal's row id. */
+  id: string;
+  kind: 'user';
+  /** The identity provider's name in the tenant. */
+  idp: string;
+  /** The token's principal claim: the principalId of the user's grants and audit rows. */
+  externalId: string;
+}
+
 /** Who makes a call: the authenticated actor, bound to one tenant. */
 export interface Caller {
   tenantId: string;
@@ -17,6 +28,8 @@ export interface Caller {
   scopes: ReadonlySet<Scope>;
   /** Set when the caller is an agent. */
   agent?: AgentIdentity;
+  /** Set when an app acts for an end user (X-Alter-User-Token): it then uses only that user's grants. */
+  principal?: EndUser;
   /** The key is deprecated: answers say so (a Deprecation header) until it is revoked. */
   deprecatedAt?: Date;
 }

@@ -1,5 +1,6 @@
 import type { Executor } from '../store/executor';
 import type { NewGrantRow } from '../store/schema';
+import { delegatedTo } from './delegation.repository';
 
 const columns = [
   'id',
@@ -27,9 +28,9 @@ export async function insertGrant(db: Executor, row: NewGrantRow) {
   await db.insertInto('grants').values(row).execute();
 }
 
-/** One indexed read; the tenant is part of the key, so another tenant's grant is simply absent. */
+/** One indexed read (with the agents it is delegated to); the tenant is part of the key, so another tenant's grant is simply absent. */
 export async function findGrant(db: Executor, tenantId: string, id: string) {
-  return db.selectFrom('grants').select(columns).where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+  return db.selectFrom('grants').select(columns).select(delegatedTo).where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
 }
 
 export async function lockGrantById(db: Executor, tenantId: string, id: string) {
@@ -56,7 +57,7 @@ export interface GrantFilter {
 
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listGrantRows(db: Executor, tenantId: string, filter: GrantFilter, limit: number) {
-  let q = db.selectFrom('grants').select(columns).where('tenant_id', '=', tenantId);
+  let q = db.selectFrom('grants').select(columns).select(delegatedTo).where('tenant_id', '=', tenantId);
   if (filter.principal !== undefined) q = q.where('principal_id', '=', filter.principal);
   if (filter.provider !== undefined) q = q.where('provider', '=', filter.provider);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);

@@ -18,18 +18,20 @@ function toGrant(row: GrantRow): Grant {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     accessExpiresAt: row.access_expires_at,
-    agentId: row.agent_id,
+    principalId: row.principal_id,
+    delegatedTo: row.delegated_to ?? [],
     missingScopes: row.missing_scopes,
   };
 }
 
 /**
  * Loads a grant for use. Missing and foreign grants answer the same grant_not_found, so
- * grant ids cannot be probed across tenants.
+ * grant ids cannot be probed across tenants; with `principalId` (a caller acting for an end
+ * user), so does another principal's grant.
  */
-export async function loadGrantForUse(db: Executor, tenantId: string, grantId: string): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
+export async function loadGrantForUse(db: Executor, tenantId: string, grantId: string, principalId?: string): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
   const row = isGrantId(grantId) ? await findGrant(db, tenantId, grantId) : undefined;
-  if (!row) return fail('grant_not_found', 'no such grant');
+  if (!row || (principalId !== undefined && row.principal_id !== principalId)) return fail('grant_not_found', 'no such grant');
   const grant = toGrant(row);
   if (grant.status === 'revoked') return fail('grant_revoked', 'the grant was revoked');
   if (grant.status === 'needs_reauth') return fail('reauth_required', 'the provider no longer accepts this grant; the user must reconnect');
@@ -46,6 +48,7 @@ function toInfo(row: GrantRow): GrantInfo {
     status: row.status,
     principalId: row.principal_id,
     agentId: row.agent_id,
+    delegatedTo: row.delegated_to ?? [],
     accountId: row.account_id,
     accountLabel: row.account_label,
     scopes: row.scopes,

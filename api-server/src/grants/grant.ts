@@ -13,8 +13,10 @@ export interface Grant {
   updatedAt: Date;
   /** OAuth only: when the access token expires (null: never, or a managed secret). */
   accessExpiresAt: Date | null;
-  /** OAuth only: the agent the user delegated this grant to when connecting. */
-  agentId: string | null;
+  /** OAuth only: the end user whose grant this is (a connect session's principalId); null for managed secrets. */
+  principalId: string | null;
+  /** The agents this grant is delegated to (live delegations, sorted). */
+  delegatedTo: string[];
   /** OAuth only: scopes the provider now requires that the grant lacks. */
   missingScopes: string[] | null;
 }

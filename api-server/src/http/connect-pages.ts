@@ -3,6 +3,7 @@
 // never cached and allow no script.
 import { NextFunction, Request, Response, Router } from 'express';
 import { type ConnectFailure, type ConnectFailureReason, type ConnectService, FLOW_COOKIE_PREFIX } from '../oauth/connect.service';
+import { type Branding, escapeHtml, sendPage } from './html-page';
 import type { PlainRoute } from './openapi';
 
 export const connectPageRoutes: PlainRoute[] = [
@@ -21,23 +22,8 @@ const failures: Record<ConnectFailureReason, { status: number; title: string; te
   provider_error: { status: 502, title: 'Could not connect', text: 'The provider could not complete the connection. Nothing was connected; you may try again.' },
 };
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(res: Response, status: number, title: string, body: string): void {
-  res
-    .status(status)
-    .set({
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    })
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>` +
-        '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}a.button{display:block;margin:.5rem 0;padding:.75rem 1rem;border:1px solid #555;border-radius:.5rem;color:#1a1a1a;text-decoration:none}a.button:focus,a.button:hover{background:#eef}</style>' +
-        `</head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`,
-    );
+function page(res: Response, status: number, title: string, body: string, branding?: Branding): void {
+  sendPage(res, { status, title, body, ...(branding ? { branding } : {}), referrerPolicy: 'no-referrer' });
 }
 
 function failurePage(res: Response, failure: ConnectFailure): void {
@@ -55,7 +41,10 @@ function flowCookies(req: Request): string[] {
   return ids;
 }
 
-export function connectPagesRouter(connect: ConnectService, publicUrl: string): Router {
+/** The tenant's look for its pages (default when it set none). */
+export type BrandingLookup = (tenantId: string) => Promise<Branding>;
+
+export function connectPagesRouter(connect: ConnectService, publicUrl: string, brandingOf?: BrandingLookup): Router {
   const router = Router();
   const secure = publicUrl.startsWith('https:');
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
@@ -67,9 +56,10 @@ export function connectPagesRouter(connect: ConnectService, publicUrl: string): 
       const view = await connect.viewSession(token);
       if (!view.ok) return failurePage(res, view.error);
       const links = view.value.providers
-        .map((p) => `<a class="button" href="${escapeHtml(`${publicUrl}/connect/${encodeURIComponent(token)}/start/${encodeURIComponent(p.name)}`)}">Connect ${escapeHtml(p.displayName)}</a>`)
+        .map((p) => `<a class="button block" href="${escapeHtml(`${publicUrl}/connect/${encodeURIComponent(token)}/start/${encodeURIComponent(p.name)}`)}">Connect ${escapeHtml(p.displayName)}</a>`)
         .join('');
-      page(res, 200, 'Connect an account', `<p>Choose the account to connect. You will sign in at the provider and come back here.</p><nav aria-label="Providers">${links}</nav>`);
+      const branding = brandingOf ? await brandingOf(view.value.tenantId) : undefined;
+      page(res, 200, 'Connect an account', `<p>Choose the account to connect. You will sign in at the provider and come back here.</p><nav aria-label="Providers">${links}</nav>`, branding);
     }),
   );
 

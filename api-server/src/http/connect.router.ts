@@ -1,4 +1,5 @@
 import { createConnectSessionRequest } from '@alter-vault/sdk';
+import { fail } from '../result';
 import { route, RouteSpec } from './route';
 import type { Services } from './services';
 
@@ -13,6 +14,8 @@ export function connectRoutes(services: Services): RouteSpec[] {
       successStatus: 201,
       responses: { 201: '{ token, url, expiresAt }' },
       async handler({ caller, body, requestId }) {
+        // Acting for an end user, a key connects grants for that user only.
+        if (caller.principal && body.principalId !== caller.principal.externalId) return fail('invalid_request', 'principalId must be the end user of X-Alter-User-Token');
         return services.connect.createSession(caller, body, requestId);
       },
     }),

@@ -18,7 +18,7 @@ const errorSchema = {
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 export interface PlainRoute {
-  method: 'get';
+  method: 'get' | 'post';
   path: string;
   summary: string;
 }

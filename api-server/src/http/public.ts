@@ -3,6 +3,7 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { authenticate } from '../auth/authenticate';
+import { actForEndUser } from '../auth/user-token';
 import { fail, ok, Result } from '../result';
 import { sendError } from './errors';
 import { RouteSpec } from './route';
@@ -23,7 +24,9 @@ function validate(schema: z.ZodType | undefined, input: unknown, what: string): 
 function mount(router: Router, spec: RouteSpec, services: Services): void {
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     const requestId = res.locals.requestId as string;
-    const caller = await authenticate(services, req.headers.authorization, req.ip, services.now());
+    const authenticated = await authenticate(services, req.headers.authorization, req.ip, services.now());
+    // An app acting for an end user sends the user's token too (X-Alter-User-Token).
+    const caller = authenticated.ok ? await actForEndUser(services, authenticated.value, req.get('x-alter-user-token')) : authenticated;
     if (!caller.ok) {
       if (spec.use && caller.identified) await auditRejectedUse(services, caller.identified, requestId, spec.use, req.body, caller.error.code);
       return sendError(res, caller.error);

@@ -1,11 +1,15 @@
 import { adminRoutes } from './admin.router';
 import { auditRoutes } from './audit.router';
+import { brandingRoutes } from './branding.router';
 import { connectRoutes } from './connect.router';
+import { delegationRoutes } from './delegations.router';
 import { grantRoutes } from './grants.router';
+import { identityProviderRoutes } from './identity-providers.router';
 import { providerRoutes } from './providers.router';
 import { keyRoutes } from './keys.router';
 import { hotPathRoutes } from './proxy.router';
 import { connectPageRoutes } from './connect-pages';
+import { walletPageRoutes } from './wallet-pages';
 import { internalRoutes } from './internal';
 import type { PlainRoute } from './openapi';
 import type { RouteSpec } from './route';
@@ -19,8 +23,11 @@ export function allRouteSpecs(services: Services): RouteSpec[] {
     ...keyRoutes(services),
     ...secretRoutes(services),
     ...providerRoutes(services),
+    ...identityProviderRoutes(services),
+    ...brandingRoutes(services),
     ...connectRoutes(services),
     ...grantRoutes(services),
+    ...delegationRoutes(services),
     ...hotPathRoutes(services),
     ...auditRoutes(services),
     ...ruleRoutes(services),
@@ -29,4 +36,4 @@ export function allRouteSpecs(services: Services): RouteSpec[] {
 }
 
 /** The routes without an API key (probes, metrics, the connect pages and OAuth callback), as documented. */
-export const plainRoutes: PlainRoute[] = [...internalRoutes, ...connectPageRoutes];
+export const plainRoutes: PlainRoute[] = [...internalRoutes, ...connectPageRoutes, ...walletPageRoutes];

@@ -11,6 +11,7 @@ import type { AuditInput } from '../audit/audit';
 import type { AuditWriter } from '../audit/audit.writer';
 import type { Caller } from '../auth/caller';
 import type { Envelope } from '../crypto/envelope';
+import { insertDelegation } from '../grants/delegation.repository';
 import type { Metrics } from '../metrics';
 import { fail, ok, Result } from '../result';
 import type { ConnectFlowTable, ConnectSessionTable, Database } from '../store/schema';
@@ -46,6 +47,7 @@ export interface ConnectFailure {
 export type PageResult<T> = { ok: true; value: T } | { ok: false; error: ConnectFailure };
 
 export interface SessionView {
+  tenantId: string;
   principalId: string;
   providers: { name: string; displayName: string }[];
   expiresAt: Date;
@@ -104,7 +106,7 @@ export class ConnectService {
       const entry = row?.template ? this.deps.catalog.oauth(row.template) : undefined;
       if (row) providers.push({ name, displayName: entry?.displayName ?? name });
     }
-    return { ok: true, value: { principalId: s.principal_id, providers, expiresAt: s.expires_at } };
+    return { ok: true, value: { tenantId: s.tenant_id, principalId: s.principal_id, providers, expiresAt: s.expires_at } };
   }
 
   /** Starts one authorization attempt: answers the provider's authorization URL and the flow id for the browser cookie. */
@@ -215,7 +217,8 @@ export class ConnectService {
         status: 'active' as const,
         dek_id: sealed.dekId,
         ciphertext: sealed.ciphertext,
-        agent_id: session.agent_id,
+        // Reconnecting without an agent keeps the grant's delegations (and the agent last named).
+        ...(session.agent_id ? { agent_id: session.agent_id } : {}),
         account_label: account.label ?? null,
         scopes: JSON.stringify(scopes),
         missing_scopes: null,
@@ -232,6 +235,8 @@ export class ConnectService {
           .insertInto('grants')
           .values({ id: grantId, tenant_id: flow.tenant_id, kind: 'oauth', provider: flow.provider, principal_id: session.principal_id, account_id: account.id, injection: JSON.stringify({ type: 'bearer' }), created_at: now, ...fields })
           .execute();
+      // A session started with an agent delegates the grant to it (besides any other agents').
+      if (session.agent_id) await insertDelegation(trx, { tenantId: flow.tenant_id, grantId, agentId: session.agent_id, at: now });
       await trx.deleteFrom('connect_flows').where('session_id', '=', session.id).execute();
       return { grantId, reconnected: existing !== undefined };
     });

@@ -55,8 +55,15 @@ export class CerbosAuthorizer implements Authorizer {
   async authorize({ caller, grant, action, rules }: AuthorizationRequest): Promise<Result<void>> {
     // An agent's entitlements (its providers and grants) are inputs: the policy decides what it may use.
     const agent: Record<string, string[]> = caller.agent ? { providers: [...caller.agent.providers].sort(), grants: [...caller.agent.grants].sort() } : {};
-    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, scopes: [...caller.scopes].sort(), ...agent, ...rules?.principal } };
-    const resource = { kind: 'grant', id: grant.id, attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status, agentId: grant.agentId ?? '', ...rules?.resource } };
+    // A key acting for an end user (X-Alter-User-Token) may use only that user's grants.
+    const onBehalfOf: Record<string, string> = caller.principal ? { onBehalfOf: caller.principal.externalId } : {};
+    const principal = { id: caller.actor.id, roles: [caller.actor.type], attr: { tenantId: caller.tenantId, scopes: [...caller.scopes].sort(), ...agent, ...onBehalfOf, ...rules?.principal } };
+    // delegatedTo: the agents the grant is delegated to (sorted), which the entitled_agent role reads.
+    const resource = {
+      kind: 'grant',
+      id: grant.id,
+      attr: { tenantId: grant.tenantId, provider: grant.provider, kind: grant.kind, status: grant.status, principalId: grant.principalId ?? '', delegatedTo: grant.delegatedTo, ...rules?.resource },
+    };
     const key = JSON.stringify([principal, resource, action]);
     const until = this.allowed.get(key);
     if (until !== undefined && until > Date.now()) {

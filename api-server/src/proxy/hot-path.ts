@@ -105,7 +105,9 @@ export class HotPath {
   }
 
   private async loadAndAuthorize(caller: Caller, grantId: string, action: GrantAction, context: UseContext): Promise<Result<{ grant: Grant; sealed: SealedCredential | null }>> {
-    const loaded = await loadGrantForUse(this.deps.db, caller.tenantId, grantId);
+    // A caller acting for an end user finds only that user's grants.
+    const onBehalfOf = caller.principal?.externalId;
+    const loaded = await loadGrantForUse(this.deps.db, caller.tenantId, grantId, onBehalfOf);
     if (!loaded.ok) return loaded;
     // Rules that cannot be loaded deny (policy_unavailable); a use over a rate limit is counted here.
     const rules = await this.deps.rules.forUse(caller, loaded.value.grant, action, context);
@@ -116,7 +118,7 @@ export class HotPath {
     if (grant.kind !== 'oauth' || !this.deps.refresher.isDue(grant.accessExpiresAt)) return loaded;
     // Expired or about to: refresh once (N concurrent uses, one provider call), then read the new token.
     const fresh = await this.deps.refresher.ensureFresh(caller.tenantId, grant.id);
-    return fresh.ok ? loadGrantForUse(this.deps.db, caller.tenantId, grantId) : fresh;
+    return fresh.ok ? loadGrantForUse(this.deps.db, caller.tenantId, grantId, onBehalfOf) : fresh;
   }
 
   /** The ciphertext holds the value only; how to inject it is the grant's (non-secret) injection. */
@@ -148,6 +150,8 @@ export class HotPath {
         requestId: meta.requestId,
         actor: caller.actor,
         ...(caller.agent ? { agentId: caller.agent.id } : {}),
+        // On whose behalf: the end user the caller acts for, or else the grant's.
+        ...(caller.principal ? { principalId: caller.principal.externalId } : grant?.principalId ? { principalId: grant.principalId } : {}),
         ...(isGrantId(grantId) ? { grantId } : {}),
         ...(grant ? { provider: grant.provider } : {}),
         action,

@@ -5,6 +5,8 @@ import * as addApiKeysDeprecatedAt from './migrations/2026_11_29_0320_add_api_ke
 import * as addOauth from './migrations/2026_11_29_0600_add_oauth';
 import * as addAgents from './migrations/2026_11_29_0800_add_agents';
 import * as addPolicyRules from './migrations/2026_11_29_0900_add_policy_rules';
+import * as addPrincipalsDelegations from './migrations/2026_11_29_1000_add_principals_delegations';
+import * as addWallet from './migrations/2026_11_29_1100_add_wallet';
 
 // Listed explicitly so the compiled server needs no directory scan.
 const migrations: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const migrations: Record<string, Migration> = {
   '2026_11_29_0600_add_oauth': addOauth,
   '2026_11_29_0800_add_agents': addAgents,
   '2026_11_29_0900_add_policy_rules': addPolicyRules,
+  '2026_11_29_1000_add_principals_delegations': addPrincipalsDelegations,
+  '2026_11_29_1100_add_wallet': addWallet,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema

@@ -166,6 +166,72 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface TenantBrandingTable {
+  tenant_id: string;
+  display_name: string;
+  logo_url: string | null;
+  color: string | null;
+  updated_at: UpdatedAt;
+}
+
+export interface WalletLoginTable {
+  id: string;
+  tenant_id: string;
+  identity_provider: string;
+  state_hash: Uint8Array;
+  dek_id: string;
+  sealed: Uint8Array;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface WalletSessionTable {
+  id: string;
+  tenant_id: string;
+  token_hash: Uint8Array;
+  principal_id: string;
+  /** What the identity provider calls the user (email, name), for display. */
+  principal_label: string | null;
+  identity_provider: string;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A tenant's OIDC issuer of end-user tokens (X-Alter-User-Token); the client is for wallet sign-in. */
+export interface IdentityProviderTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  issuer: string;
+  audience: string;
+  principal_claim: ColumnType<string, string | undefined, string>;
+  client_id: string | null;
+  dek_id: string | null;
+  client_secret: Uint8Array | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PrincipalTable {
+  id: string;
+  tenant_id: string;
+  kind: 'user' | 'group' | 'system' | 'agent';
+  /** The identity provider's claim value: the same string as a connect session's principalId. */
+  external_id: string;
+  idp: string;
+  created_at: CreatedAt;
+}
+
+export interface DelegationTable {
+  id: string;
+  tenant_id: string;
+  grant_id: string;
+  agent_id: string;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantTable;
   data_keys: DataKeyTable;
@@ -179,6 +245,12 @@ export interface Database {
   audit_events: AuditEventTable;
   audit_heads: AuditHeadTable;
   policy_rules: PolicyRuleTable;
+  identity_providers: IdentityProviderTable;
+  principals: PrincipalTable;
+  delegations: DelegationTable;
+  tenant_branding: TenantBrandingTable;
+  wallet_logins: WalletLoginTable;
+  wallet_sessions: WalletSessionTable;
 }
 
 export type GrantRow = Selectable<GrantTable>;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { testEnv } from '../../../testenv/env';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -14,6 +14,8 @@ export interface JwksIssuer {
   url: string;
   /** A service-account token as a projected volume holds it; override claims to break it. */
   token(namespace: string, serviceAccount: string, overrides?: { audience?: string; issuer?: string; expiresIn?: string; key?: PrivateKey; kid?: string }): Promise<string>;
+  /** Any other token this issuer signs (an end user's ID token, say): `iss`, `iat` and `exp` are set unless given. */
+  sign(claims: JWTPayload, overrides?: { expiresIn?: string; key?: PrivateKey; kid?: string }): Promise<string>;
   /** A fresh signing key replaces the current one in the JWKS. */
   rotate(): Promise<void>;
   /** A key this issuer never published. */
@@ -47,6 +49,11 @@ export async function startJwksIssuer(): Promise<JwksIssuer> {
         .setIssuedAt()
         .setExpirationTime(o.expiresIn ?? '10m')
         .sign(o.key ?? current.privateKey);
+    },
+    async sign(claims, o = {}) {
+      const jwt = new SignJWT({ iss: url, ...claims }).setProtectedHeader({ alg: 'RS256', kid: o.kid ?? current.kid }).setIssuedAt();
+      if (claims.exp === undefined) jwt.setExpirationTime(o.expiresIn ?? '10m');
+      return jwt.sign(o.key ?? current.privateKey);
     },
     async rotate() {
       current = await newKey(Number(current.kid.slice(4)) + 1);

@@ -101,8 +101,9 @@ export interface AgentSpec {
    */
   serviceAccountName: string;
   /**
-   * Names of Providers in the Agent's namespace whose grants the agent may use (any end user's grant of those
-   * providers, subject to the policy).
+   * Names of ManagedSecrets in the Agent's namespace the agent may use. End users' OAuth grants are never
+   * opened this way: an agent uses one only when the user delegated it (a connect session started with the
+   * agent) or when `grants` names it.
    */
   providers?: string[];
   /**

@@ -17,7 +17,10 @@ class GrantInfo(TypedDict):
     provider: str
     status: GrantStatus
     principalId: Optional[str]
+    #: The agent named by the connect session that last connected this grant; delegatedTo is what counts.
     agentId: Optional[str]
+    #: The agents this grant is delegated to (live delegations).
+    delegatedTo: List[str]
     accountId: Optional[str]
     accountLabel: Optional[str]
     scopes: Optional[List[str]]

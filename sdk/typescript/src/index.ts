@@ -1,4 +1,6 @@
 export * from './contract';
+export * from './end-users';
+export * from './branding';
 export * from './errors';
 export * from './policy-rules';
 export { DEFAULT_TOKEN_PATH } from './service-account';
