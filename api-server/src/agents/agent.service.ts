@@ -68,10 +68,25 @@ export async function deleteAgent(db: Executor, tenantId: string, name: string):
   return true;
 }
 
-/** The agent a service account is bound to, as the caller's identity and token-mode permission. */
-export async function agentForServiceAccount(db: Executor, tenantId: string, serviceAccount: string): Promise<{ identity: AgentIdentity; tokenMode: boolean } | undefined> {
-  const row = await db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('service_account', '=', serviceAccount).executeTakeFirst();
-  if (!row) return undefined;
+type AgentCaller = { identity: AgentIdentity; tokenMode: boolean };
+
+function toCaller(row: AgentRow): AgentCaller {
   const spec = row.spec as AgentSpec;
   return { identity: { id: row.id, name: row.name, providers: spec.providers, grants: spec.grants }, tokenMode: spec.tokenMode === 'allowed' };
+}
+
+/** The agent a service account is bound to, as the caller's identity and token-mode permission. */
+export async function agentForServiceAccount(db: Executor, tenantId: string, serviceAccount: string): Promise<AgentCaller | undefined> {
+  const row = await db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('service_account', '=', serviceAccount).executeTakeFirst();
+  return row && toCaller(row);
+}
+
+/** The agent an API key belongs to. */
+export async function agentById(db: Executor, tenantId: string, id: string): Promise<AgentCaller | undefined> {
+  const row = await findAgentById(db, tenantId, id);
+  return row && toCaller(row);
+}
+
+export async function findAgentById(db: Executor, tenantId: string, id: string) {
+  return db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }

@@ -1,10 +1,10 @@
 import type { Executor } from '../store/executor';
 
-const columns = ['id', 'tenant_id', 'name', 'prefix', 'scopes', 'cidrs', 'expires_at', 'created_at', 'revoked_at', 'deprecated_at'] as const;
+const columns = ['id', 'tenant_id', 'name', 'prefix', 'scopes', 'cidrs', 'expires_at', 'created_at', 'revoked_at', 'deprecated_at', 'agent_id'] as const;
 
 export async function insertApiKey(
   db: Executor,
-  row: { id: string; tenantId: string; name: string; prefix: string; hash: Buffer; scopes: string[]; cidrs: string[] | null; expiresAt: Date | null },
+  row: { id: string; tenantId: string; name: string; prefix: string; hash: Buffer; scopes: string[]; cidrs: string[] | null; expiresAt: Date | null; agentId: string | null },
 ) {
   return db
     .insertInto('api_keys')
@@ -17,6 +17,7 @@ export async function insertApiKey(
       scopes: JSON.stringify(row.scopes),
       cidrs: row.cidrs ? JSON.stringify(row.cidrs) : null,
       expires_at: row.expiresAt,
+      agent_id: row.agentId,
     })
     .returning(columns)
     .executeTakeFirstOrThrow();

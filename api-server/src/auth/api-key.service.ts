@@ -8,6 +8,7 @@ import type { Database } from '../store/schema';
 import { DEFAULT_TENANT, ensureTenant } from '../tenants/tenant.service';
 import { generateApiKey, hashApiKey, ipAllowed, keyPrefix, looksLikeApiKey, normaliseCidrs } from './api-key';
 import { findApiKeyByHash, insertApiKey, listApiKeys, lockApiKey, markApiKeyDeprecated, revokeApiKey } from './api-key.repository';
+import { agentById, findAgentById } from '../agents/agent.service';
 import type { Authentication, Caller } from './caller';
 
 type KeyRow = Awaited<ReturnType<typeof listApiKeys>>[number];
@@ -23,8 +24,12 @@ function toInfo(row: KeyRow): ApiKeyInfo {
     createdAt: row.created_at.toISOString(),
     deprecatedAt: row.deprecated_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
+    agentId: row.agent_id,
   };
 }
+
+// What an agent's key may do: what its service-account token may do.
+const AGENT_KEY_SCOPES: ReadonlySet<Scope> = new Set(['proxy:execute', 'tokens:retrieve']);
 
 export async function createApiKey(db: Executor, tenantId: string, input: CreateKeyRequest, now: Date, key = generateApiKey()): Promise<Result<CreateKeyResponse>> {
   const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
@@ -36,9 +41,14 @@ export async function createApiKey(db: Executor, tenantId: string, input: Create
     cidrs = parsed.cidrs;
   }
   const scopes = [...new Set(input.scopes)];
-  const row = await insertApiKey(db, { id: randomUUID(), tenantId, name: input.name, prefix: keyPrefix(key), hash: hashApiKey(key), scopes, cidrs, expiresAt });
+  if (input.agentId) {
+    if (!(await findAgentById(db, tenantId, input.agentId))) return fail('agent_not_found', 'no such agent in this tenant');
+    const beyond = scopes.filter((s) => !AGENT_KEY_SCOPES.has(s));
+    if (beyond.length > 0) return fail('invalid_request', `an agent's key may hold only ${[...AGENT_KEY_SCOPES].join(' and ')}, not ${beyond.join(', ')}`);
+  }
+  const row = await insertApiKey(db, { id: randomUUID(), tenantId, name: input.name, prefix: keyPrefix(key), hash: hashApiKey(key), scopes, cidrs, expiresAt, agentId: input.agentId ?? null });
   const info = toInfo(row);
-  return ok({ id: info.id, key, prefix: info.prefix, name: info.name, scopes: info.scopes, expiresAt: info.expiresAt, cidrs: info.cidrs });
+  return ok({ id: info.id, key, prefix: info.prefix, name: info.name, scopes: info.scopes, expiresAt: info.expiresAt, cidrs: info.cidrs, agentId: info.agentId });
 }
 
 export async function listKeys(db: Executor, tenantId: string): Promise<ApiKeyInfo[]> {
@@ -67,7 +77,13 @@ export async function rotateKey(db: Kysely<Database>, tenantId: string, id: stri
     const created = await createApiKey(
       trx,
       tenantId,
-      { name: row.name, scopes: row.scopes as Scope[], ...(row.cidrs ? { cidrs: row.cidrs } : {}), ...(row.expires_at ? { expiresAt: row.expires_at.toISOString() } : {}) },
+      {
+        name: row.name,
+        scopes: row.scopes as Scope[],
+        ...(row.cidrs ? { cidrs: row.cidrs } : {}),
+        ...(row.expires_at ? { expiresAt: row.expires_at.toISOString() } : {}),
+        ...(row.agent_id ? { agentId: row.agent_id } : {}),
+      },
       now,
     );
     if (!created.ok) return created;
@@ -102,7 +118,12 @@ export async function authenticateApiKey(db: Executor, token: string, ip: string
   if (row.revoked_at) return refuse('api_key_revoked', `API key ${row.prefix} was revoked`);
   if (row.expires_at && row.expires_at <= now) return refuse('api_key_expired', `API key ${row.prefix} has expired`);
   if (row.cidrs && !ipAllowed(ip, row.cidrs)) return refuse('ip_not_allowed', `API key ${row.prefix} may not be used from this address`);
-  return ok(caller);
+  if (!row.agent_id) return ok(caller);
+  // An agent's key acts as the agent, as its service-account token would (token mode only where its Agent allows).
+  const agent = await agentById(db, row.tenant_id, row.agent_id);
+  if (!agent) return fail('invalid_api_key', 'the API key is not valid');
+  const scopes = new Set([...caller.scopes].filter((s) => s === 'proxy:execute' || (s === 'tokens:retrieve' && agent.tokenMode)));
+  return ok({ ...caller, actor: { type: 'agent', id: agent.identity.id }, scopes, agent: agent.identity });
 }
 
 /**

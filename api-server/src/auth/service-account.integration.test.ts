@@ -139,3 +139,43 @@ describe('reconciliation (admin API)', () => {
     expect((await t.api('PUT', '/v1/admin/agents/Team_A/x', { uid: 'u', serviceAccountName: 'sa' })).status).toBe(400);
   });
 });
+
+describe('an agent’s API keys', () => {
+  test('a key bound to an agent acts as the agent, with the keys’ lifecycle; deleting the agent ends its keys', async () => {
+    const secret = await t.api('PUT', '/v1/admin/secrets/default/keyed-secret', { name: 'keyed-secret', type: 'bearer', value: 'keyed-secret-value', allowedHosts: [upstream.host] });
+    const other = await t.api('PUT', '/v1/admin/secrets/default/other-secret', { name: 'other-secret', type: 'bearer', value: 'other-secret-value', allowedHosts: [upstream.host] });
+    const agent = await t.api('PUT', '/v1/admin/agents/default/keyed', { uid: 'uid-keyed', serviceAccountName: 'keyed-sa', providers: ['keyed-secret'] });
+    const key = await t.api('POST', '/v1/keys', { name: 'keyed agent', scopes: ['proxy:execute'], agentId: agent.body.id });
+    expect(key.status).toBe(201);
+    expect(key.body.agentId).toBe(agent.body.id);
+    const use = (k: string, grantId: string) => t.api('POST', '/v1/proxy', { grantId, method: 'GET', url: `${upstream.url}/echo` }, { authorization: `Bearer ${k}` });
+    expect((await use(key.body.key, secret.body.grantId)).status).toBe(200);
+    expect((await use(key.body.key, other.body.grantId)).body.error.code).toBe('policy_denied');
+    const rows = await t.app.services.db.selectFrom('audit_events').select(['actor_type', 'agent_id']).where('grant_id', '=', secret.body.grantId).where('action', '=', 'proxy').execute();
+    expect(rows).toEqual([{ actor_type: 'agent', agent_id: agent.body.id }]);
+
+    // Rotation without downtime: the new key is the agent's too; the old one still works, deprecated, until revoked.
+    const rotated = await t.api('POST', `/v1/keys/${key.body.id}/rotate`);
+    expect(rotated.body.agentId).toBe(agent.body.id);
+    const old = await use(key.body.key, secret.body.grantId);
+    expect(old.status).toBe(200);
+    expect(old.headers.get('deprecation')).toMatch(/^@\d+$/);
+    expect((await t.api('DELETE', `/v1/keys/${key.body.id}`)).status).toBe(204);
+    expect((await use(key.body.key, secret.body.grantId)).body.error.code).toBe('api_key_revoked');
+    expect((await use(rotated.body.key, secret.body.grantId)).status).toBe(200);
+
+    expect((await t.api('DELETE', '/v1/admin/agents/default/keyed')).status).toBe(204);
+    expect((await use(rotated.body.key, secret.body.grantId)).body.error.code).toBe('invalid_api_key');
+  });
+
+  test('an agent’s key holds only what an agent may do, and names an agent of the tenant', async () => {
+    const agent = await t.api('PUT', '/v1/admin/agents/default/scoped', { uid: 'uid-scoped', serviceAccountName: 'scoped-sa' });
+    const admin = await t.api('POST', '/v1/keys', { name: 'too much', scopes: ['proxy:execute', 'keys:admin'], agentId: agent.body.id });
+    expect(admin.status).toBe(400);
+    expect(admin.body.error.message).toContain('keys:admin');
+    const foreign = await t.api('PUT', '/v1/admin/agents/team-b/foreign?cluster=test', { uid: 'uid-foreign', serviceAccountName: 'foreign-sa' });
+    const missing = await t.api('POST', '/v1/keys', { name: 'foreign', scopes: ['proxy:execute'], agentId: foreign.body.id });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('agent_not_found');
+  });
+});

@@ -33,6 +33,8 @@ export interface ApiKeyTable {
   created_at: CreatedAt;
   revoked_at: Timestamp | null;
   deprecated_at: Timestamp | null;
+  /** The agent the key authenticates as, if any. */
+  agent_id: string | null;
 }
 
 export interface GrantTable {

@@ -31,6 +31,8 @@ export const createKeyRequest = z.strictObject({
   scopes: z.array(z.enum(scopes)).min(1),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   cidrs: z.array(cidr).max(50).optional(),
+  /** The key authenticates as this agent of the tenant (scopes proxy:execute and, where its Agent allows token mode, tokens:retrieve). */
+  agentId: z.uuid().optional(),
 });
 export type CreateKeyRequest = z.infer<typeof createKeyRequest>;
 export interface CreateKeyResponse {
@@ -41,6 +43,7 @@ export interface CreateKeyResponse {
   scopes: Scope[];
   expiresAt: string | null;
   cidrs: string[] | null;
+  agentId: string | null;
 }
 export interface ApiKeyInfo {
   id: string;
@@ -53,6 +56,8 @@ export interface ApiKeyInfo {
   /** Set once the key is deprecated: it still works, and every answer carries a Deprecation header. */
   deprecatedAt: string | null;
   revokedAt: string | null;
+  /** The agent the key authenticates as, if any. */
+  agentId: string | null;
 }
 /** A new key with the old one's name, scopes, CIDRs and expiry; the old one is now deprecated. */
 export interface RotateKeyResponse extends CreateKeyResponse {
