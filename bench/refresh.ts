@@ -12,7 +12,7 @@
 //   bash bench/run.sh refresh   (after make build; environment: the BENCH_* above)
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +25,7 @@ import { releaseServices } from '../testenv/global-teardown';
 import { ensurePostgres } from '../testenv/postgres';
 import { checkTls, TlsFiles } from '../testenv/tls';
 import { addLease, ROOT, withLock } from '../testenv/util';
+import { replaceSection } from './results-file';
 
 const DELAY_MS = Number(process.env.BENCH_PROVIDER_DELAY_MS ?? 20);
 const USES = Number(process.env.BENCH_USES ?? 200);
@@ -34,7 +35,6 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,32,32:40').split(',').m
 const INSERT_BATCH = 1_000;
 const WORK_DIR = path.join(ROOT, '.bench', 'refresh');
 const REGISTER = path.join(ROOT, 'bench', 'ts-register.js');
-const RESULTS_FILE = path.join(ROOT, 'bench', 'RESULTS.md');
 const SECTION = '## OAuth token refresh';
 
 const children: ChildProcess[] = [];
@@ -299,12 +299,6 @@ function report(uses: UseFigures[], drains: DrainFigures[], facts: Record<string
   ].join('\n');
 }
 
-/** Replaces this benchmark's section of RESULTS.md (or appends it), keeping the rest. */
-function writeResults(section: string): void {
-  const text = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : '# Benchmark results\n';
-  const at = text.indexOf(`\n${SECTION}`);
-  writeFileSync(RESULTS_FILE, `${(at >= 0 ? text.slice(0, at) : text).trimEnd()}\n\n${section}`);
-}
 
 async function main(): Promise<void> {
   rmSync(WORK_DIR, { recursive: true, force: true });
@@ -330,7 +324,7 @@ async function main(): Promise<void> {
       'sealing and inserting the grants (not timed above)': drains.map((d) => `${(GRANTS / d.insertSeconds).toFixed(0)} grants/s`).join(', '),
       command: `\`bash bench/run.sh refresh\` (environment: BENCH_PROVIDER_DELAY_MS=${DELAY_MS}, BENCH_USES=${USES}, BENCH_ROUNDS=${ROUNDS}, BENCH_GRANTS=${GRANTS}, BENCH_CONCURRENCY=${CONCURRENCY.map((c) => c.join(':')).join(',')})`,
     });
-    writeResults(text);
+    replaceSection(SECTION, text);
     process.stdout.write(`${text}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');

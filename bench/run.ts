@@ -16,6 +16,7 @@ import { releaseServices } from '../testenv/global-teardown';
 import { ensurePostgres } from '../testenv/postgres';
 import { checkTls } from '../testenv/tls';
 import { addLease, freePort, ROOT, withLock } from '../testenv/util';
+import { RESULTS_FILE } from './results-file';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
@@ -23,7 +24,6 @@ const WARMUP_S = 3;
 const PG_BIN = process.env.ALTER_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const WORK_DIR = path.join(ROOT, '.bench');
 const REGISTER = path.join(ROOT, 'bench', 'ts-register.js');
-const RESULTS_FILE = path.join(ROOT, 'bench', 'RESULTS.md');
 
 interface Figures {
   name: string;
@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       'audit rows per group commit (mean)': Object.entries(batches).map(([k, v]) => `${v} (${k})`).join(', '),
       command: `\`make bench\` (environment: BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_DURATION_S=${DURATION_S})`,
     });
-    // bench/refresh.ts owns the sections from "## OAuth token refresh" on: they stay.
+    // The other benchmarks own the sections from "## OAuth token refresh" on: they stay.
     const previous = readFileSync(RESULTS_FILE, 'utf8');
     const kept = previous.indexOf('\n## OAuth token refresh');
     writeFileSync(RESULTS_FILE, kept >= 0 ? `${text.trimEnd()}\n${previous.slice(kept)}` : text);
