@@ -20,14 +20,13 @@
 // BENCH_LOAD_MAX (the machine is shared), and records the load beside the figures. The figures
 // replace the "Policy check on the hot path" section of bench/RESULTS.md.
 //   bash bench/run.sh policy   (after make build; environment: the BENCH_* above)
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import pino from 'pino';
 import { App, createApp } from '../api-server/src/app';
 import { parseConfig } from '../api-server/src/config';
@@ -40,6 +39,7 @@ import { ensurePostgres } from '../testenv/postgres';
 import { checkTls } from '../testenv/tls';
 import { addLease, ROOT, withLock } from '../testenv/util';
 import { replaceSection } from './results-file';
+import { adminQuery, percentile, startHelper, stopHelpers } from './helpers';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -52,7 +52,6 @@ const CACHE_MS = 1_000;
 /** Serial checks of one recorded input against an idle PDP (after 200 unrecorded ones). */
 const ISOLATED_CHECKS = 2_000;
 const WORK_DIR = path.join(ROOT, '.bench', 'policy');
-const REGISTER = path.join(ROOT, 'bench', 'ts-register.js');
 const AUTOCANNON = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 const SECTION = '## Policy check on the hot path';
 const ALL_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -96,7 +95,6 @@ interface Row {
   loadEnd: number;
 }
 
-const children: ChildProcess[] = [];
 
 function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -135,29 +133,8 @@ function processMicros(pid: number | undefined): number {
   }
 }
 
-/** Starts a bench/*.ts helper process and answers the port it prints. */
-async function startHelper(file: string, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['-r', REGISTER, path.join(ROOT, 'bench', file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString('utf8').trim())));
-    child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it printed its port`)));
-  });
-}
 
-async function adminQuery<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function summary(samples: number[]): { p50: number; p99: number; mean: number } {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -467,7 +444,7 @@ async function main(): Promise<void> {
     replaceSection(SECTION, text);
     process.stdout.write(`${text}\n`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    stopHelpers();
     await pdp?.stop();
     pdpLog.flushSync();
     await withLock(releaseServices);

@@ -10,13 +10,11 @@
 //     refreshed once (one token request each), active, fresh, without failures, and audited.
 // The figures replace the "OAuth token refresh" section of bench/RESULTS.md.
 //   bash bench/run.sh refresh   (after make build; environment: the BENCH_* above)
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import pino from 'pino';
 import { App, createApp } from '../api-server/src/app';
 import { parseConfig } from '../api-server/src/config';
@@ -26,6 +24,7 @@ import { ensurePostgres } from '../testenv/postgres';
 import { checkTls, TlsFiles } from '../testenv/tls';
 import { addLease, ROOT, withLock } from '../testenv/util';
 import { replaceSection } from './results-file';
+import { adminQuery, percentile, startHelper, stopHelpers } from './helpers';
 
 const DELAY_MS = Number(process.env.BENCH_PROVIDER_DELAY_MS ?? 20);
 const USES = Number(process.env.BENCH_USES ?? 200);
@@ -34,30 +33,10 @@ const GRANTS = Number(process.env.BENCH_GRANTS ?? 10_000);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,32,32:40').split(',').map((entry) => entry.split(':').map(Number) as [number, number?]);
 const INSERT_BATCH = 1_000;
 const WORK_DIR = path.join(ROOT, '.bench', 'refresh');
-const REGISTER = path.join(ROOT, 'bench', 'ts-register.js');
 const SECTION = '## OAuth token refresh';
 
-const children: ChildProcess[] = [];
 
-/** Starts a bench/*.ts helper process and answers the port it prints. */
-async function startHelper(file: string, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['-r', REGISTER, path.join(ROOT, 'bench', file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString('utf8').trim())));
-    child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it printed its port`)));
-  });
-}
 
-async function adminQuery<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 interface Vault {
   app: App;
@@ -162,9 +141,6 @@ async function providerCalls(port: number): Promise<number> {
   return ((await (await fetch(`https://127.0.0.1:${port}/calls`)).json()) as { calls: number }).calls;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 interface UseFigures {
   name: string;
@@ -327,7 +303,7 @@ async function main(): Promise<void> {
     replaceSection(SECTION, text);
     process.stdout.write(`${text}\n`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    stopHelpers();
     await withLock(releaseServices);
   }
 }

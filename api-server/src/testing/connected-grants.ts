@@ -14,11 +14,24 @@ export interface ConnectedGrants {
   meUrl: string;
   /** Runs the connect flow: the user `login` consents at the provider; answers the grant id. */
   connect(principalId: string, options?: { login?: string; agentId?: string; headers?: Record<string, string> }): Promise<string>;
+  /** The end user's side of a connect link minted elsewhere (the CLI, an SDK): answers the grant id. */
+  complete(link: string, login: string): Promise<string>;
   stop(): Promise<void>;
 }
 
+export const CONNECTED_RETURN_URL = RETURN;
+
 export async function startConnectedGrants(t: TestApp, provider = 'oidc-test'): Promise<ConnectedGrants> {
   const oidc = await startOidcServer({ redirectUri: `${t.app.config.publicUrl}/v1/oauth/callback`, rotateRefreshTokens: false });
+  const complete = async (link: string, login: string) => {
+    const browser = new TestBrowser();
+    const page = await browser.open(link);
+    const consent = await browser.open(new URL(firstLink(page.body, /Connect/), link).href);
+    const back = await browser.open(new URL(formAction(consent.body), consent.url).href, { method: 'POST', form: { login, decision: 'allow' } }, (url) => url.href.startsWith(RETURN));
+    const grantId = new URL(back.url).searchParams.get('grantId');
+    if (!grantId) throw new Error(`the connect flow ended at ${back.url}`);
+    return grantId;
+  };
   const put = await t.api('PUT', `/v1/providers/${provider}`, {
     issuer: oidc.issuer,
     clientId: oidc.clientId,
@@ -38,14 +51,9 @@ export async function startConnectedGrants(t: TestApp, provider = 'oidc-test'): 
     async connect(principalId, options = {}) {
       const session = await t.api('POST', '/v1/connect/sessions', { principalId, providers: [provider], returnUrl: RETURN, ...(options.agentId ? { agentId: options.agentId } : {}) }, options.headers);
       if (session.status !== 201) throw new Error(`POST /v1/connect/sessions answered ${session.status}: ${JSON.stringify(session.body)}`);
-      const browser = new TestBrowser();
-      const page = await browser.open(session.body.url);
-      const login = await browser.open(new URL(firstLink(page.body, /Connect/), session.body.url).href);
-      const back = await browser.open(new URL(formAction(login.body), login.url).href, { method: 'POST', form: { login: options.login ?? principalId, decision: 'allow' } }, (url) => url.href.startsWith(RETURN));
-      const grantId = new URL(back.url).searchParams.get('grantId');
-      if (!grantId) throw new Error(`the connect flow ended at ${back.url}`);
-      return grantId;
+      return complete(session.body.url, options.login ?? principalId);
     },
+    complete,
     stop: () => oidc.stop(),
   };
 }

@@ -3,44 +3,31 @@
 // real answers (ReauthRequired for reauth and re-consent, RateLimited, GrantRevoked).
 import { openTokens } from '../../../api-server/src/oauth/tokens';
 import { startTestApp, type TestApp } from '../../../api-server/src/testing/app';
-import { firstLink, formAction, TestBrowser } from '../../../api-server/src/testing/browser';
-import { type OidcServer, startOidcServer } from '../../../api-server/src/testing/oidc-server';
+import { CONNECTED_RETURN_URL, type ConnectedGrants, startConnectedGrants } from '../../../api-server/src/testing/connected-grants';
 import { GrantRevoked, RateLimited, ReauthRequired, Vault } from './index';
 
-const RETURN = 'http://127.0.0.1:9/connected';
 let t: TestApp;
-let oidc: OidcServer;
+let oauth: ConnectedGrants;
 let vault: Vault;
 
 beforeAll(async () => {
   t = await startTestApp();
-  oidc = await startOidcServer({ redirectUri: `${t.app.config.publicUrl}/v1/oauth/callback`, rotateRefreshTokens: false });
+  oauth = await startConnectedGrants(t, 'idp');
   vault = new Vault({ baseUrl: t.url, apiKey: t.bootstrapKey });
-  await vault.providers.put('idp', {
-    issuer: oidc.issuer,
-    clientId: oidc.clientId,
-    clientSecret: oidc.clientSecret,
-    tokenAuthMethod: 'client_secret_basic',
-    scopes: ['openid', 'offline_access', 'api'],
-    allowedHosts: [new URL(oidc.issuer).host],
-  });
 });
 
 afterAll(async () => {
-  await oidc?.stop();
+  await oauth?.stop();
   await t?.stop();
 });
 
+/** The SDK mints the session; the end user completes it in a browser. */
 async function connect(user: string): Promise<string> {
-  const session = await vault.connect.createSession({ principalId: user, providers: ['idp'], returnUrl: RETURN });
-  const browser = new TestBrowser();
-  const page = await browser.open(session.url);
-  const login = await browser.open(new URL(firstLink(page.body, /Connect/), session.url).href);
-  const done = await browser.open(new URL(formAction(login.body), login.url).href, { method: 'POST', form: { login: user, decision: 'allow' } }, (u) => u.href.startsWith(RETURN));
-  return new URL(done.url).searchParams.get('grantId')!;
+  const session = await vault.connect.createSession({ principalId: user, providers: ['idp'], returnUrl: CONNECTED_RETURN_URL });
+  return oauth.complete(session.url, user);
 }
 
-const me = (grantId: string) => vault.request('GET', `${oidc.issuer}/api/me`, { grantId });
+const me = (grantId: string) => vault.request('GET', oauth.meUrl, { grantId });
 
 test('request() on an OAuth grant calls with the user’s token; grants.get shows it; revoke raises GrantRevoked after', async () => {
   const grantId = await connect('sdk-alice');
@@ -56,23 +43,23 @@ test('a refresh the provider refuses raises ReauthRequired (reauth_required); ne
   const { db, envelope } = t.app.services;
   const row = await db.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirstOrThrow();
   const { refreshToken } = await openTokens(envelope, db, { tenantId: row.tenant_id, grantId, dekId: row.dek_id!, ciphertext: row.ciphertext! });
-  await fetch(`${oidc.issuer}/token/revocation`, {
+  await fetch(`${oauth.oidc.issuer}/token/revocation`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${oidc.clientId}:${oidc.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: `Basic ${Buffer.from(`${oauth.oidc.clientId}:${oauth.oidc.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token: refreshToken! }),
   });
   await db.updateTable('grants').set({ access_expires_at: new Date(Date.now() - 1000) }).where('id', '=', grantId).execute();
   await expect(me(grantId)).rejects.toMatchObject({ name: 'ReauthRequired', code: 'reauth_required', status: 409 });
 
   const carol = await connect('sdk-carol');
-  await vault.providers.put('idp', { issuer: oidc.issuer, clientId: oidc.clientId, tokenAuthMethod: 'client_secret_basic', scopes: ['openid', 'offline_access', 'api', 'email'], allowedHosts: [new URL(oidc.issuer).host] });
+  await vault.providers.put('idp', { issuer: oauth.oidc.issuer, clientId: oauth.oidc.clientId, tokenAuthMethod: 'client_secret_basic', scopes: ['openid', 'offline_access', 'api', 'email'], allowedHosts: [new URL(oauth.oidc.issuer).host] });
   const drift = await me(carol).catch((err: unknown) => err);
   expect(drift).toBeInstanceOf(ReauthRequired);
   expect(drift).toMatchObject({ code: 'consent_required' });
 });
 
 test('a rate-limit rule raises RateLimited once the grant is over it', async () => {
-  await vault.providers.put('idp', { issuer: oidc.issuer, clientId: oidc.clientId, tokenAuthMethod: 'client_secret_basic', scopes: ['openid', 'offline_access', 'api'], allowedHosts: [new URL(oidc.issuer).host] });
+  await vault.providers.put('idp', { issuer: oauth.oidc.issuer, clientId: oauth.oidc.clientId, tokenAuthMethod: 'client_secret_basic', scopes: ['openid', 'offline_access', 'api'], allowedHosts: [new URL(oauth.oidc.issuer).host] });
   const grantId = await connect('sdk-dave');
   const rule = await fetch(`${t.url}/v1/policies/rules`, {
     method: 'POST',
@@ -82,8 +69,8 @@ test('a rate-limit rule raises RateLimited once the grant is over it', async () 
   expect(rule.status).toBe(201);
   // No retries: a RateLimited answer is not sent again by the client.
   const once = new Vault({ baseUrl: t.url, apiKey: t.bootstrapKey, retries: 0 });
-  expect((await once.request('GET', `${oidc.issuer}/api/me`, { grantId })).status).toBe(200);
-  const limited = await once.request('GET', `${oidc.issuer}/api/me`, { grantId }).catch((err: unknown) => err);
+  expect((await once.request('GET', oauth.meUrl, { grantId })).status).toBe(200);
+  const limited = await once.request('GET', oauth.meUrl, { grantId }).catch((err: unknown) => err);
   expect(limited).toBeInstanceOf(RateLimited);
   expect(limited).toMatchObject({ code: 'rate_limited', status: 429 });
 });

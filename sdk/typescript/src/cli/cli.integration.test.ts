@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { expectNoSecretsInLogs, startTestApp, TestApp } from '../../../../api-server/src/testing/app';
-import { firstLink, formAction, TestBrowser } from '../../../../api-server/src/testing/browser';
-import { OidcServer, startOidcServer } from '../../../../api-server/src/testing/oidc-server';
+import { CONNECTED_RETURN_URL as RETURN, type ConnectedGrants, startConnectedGrants } from '../../../../api-server/src/testing/connected-grants';
 import { CliIO, exitCodes, runCli } from './cli';
 
 describe('alter-vault CLI', () => {
@@ -132,31 +131,11 @@ describe('alter-vault CLI', () => {
   });
 
   describe('OAuth: providers, connect links and grants, against a real OIDC provider', () => {
-    const RETURN = 'http://127.0.0.1:9/connected';
-    let oidc: OidcServer;
+    let oauth: ConnectedGrants;
     beforeAll(async () => {
-      oidc = await startOidcServer({ redirectUri: `${t.app.config.publicUrl}/v1/oauth/callback`, rotateRefreshTokens: false });
-      const put = await t.api('PUT', '/v1/providers/oidc-test', {
-        issuer: oidc.issuer,
-        clientId: oidc.clientId,
-        clientSecret: oidc.clientSecret,
-        tokenAuthMethod: 'client_secret_basic',
-        scopes: ['openid', 'offline_access', 'api'],
-        allowedHosts: [new URL(oidc.issuer).host],
-      });
-      expect(put.status).toBe(200);
+      oauth = await startConnectedGrants(t);
     });
-    afterAll(() => oidc?.stop());
-
-    /** The end user's side: opens the printed link, picks the provider, signs in; answers the grant id. */
-    const completeConnect = async (link: string, user: string) => {
-      const browser = new TestBrowser();
-      const page = await browser.open(link);
-      const login = await browser.open(new URL(firstLink(page.body, /Connect/), link).href);
-      const back = await browser.open(new URL(formAction(login.body), login.url).href, { method: 'POST', form: { login: user, decision: 'allow' } }, (u) => u.href.startsWith(RETURN));
-      expect(new URL(back.url).searchParams.get('status')).toBe('connected');
-      return new URL(back.url).searchParams.get('grantId')!;
-    };
+    afterAll(() => oauth?.stop());
 
     it('lists the tenant’s providers and the catalog', async () => {
       const listed = await cli(['providers', 'list']);
@@ -175,7 +154,7 @@ describe('alter-vault CLI', () => {
       expect(linked.code).toBe(exitCodes.ok);
       expect(linked.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/connect\/avc_\S+\n$/);
       expect(linked.stderr).toContain('single use');
-      const grantId = await completeConnect(linked.stdout.trim(), 'cli-user');
+      const grantId = await oauth.complete(linked.stdout.trim(), 'cli-user');
 
       const table = await cli(['grants', 'list', '--provider', 'oidc-test']);
       expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+KIND\s+PROVIDER\s+STATUS\s+PRINCIPALID/);
