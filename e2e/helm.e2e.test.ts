@@ -614,7 +614,9 @@ const OPTIONS: [string, string[], (objects: K8sObject[]) => void][] = [
     expect(one<Role>(objects, 'ClusterRole', 'alter-vault-operator').rules[0]!.resources).toEqual(PLURALS);
   }],
   ['crds.keep=false', ['--set', 'crds.keep=false'], (objects) => {
-    for (const crd of all(objects, 'CustomResourceDefinition')) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+    const crds = all(objects, 'CustomResourceDefinition');
+    expect(crds).toHaveLength(PLURALS.length);
+    for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
   }],
   ['cerbos.nativeSidecar=false', ['--set', 'cerbos.nativeSidecar=false'], (objects) => {
     const pod = apiServer(objects).spec.template.spec;

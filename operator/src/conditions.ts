@@ -1,5 +1,6 @@
 // Every condition reason the operator writes, in one place (STYLE: reasons from one file),
 // and the helper that keeps lastTransitionTime stable while a condition's status holds.
+import type { VaultError } from '@alter-vault/sdk';
 import type { Condition } from './generated/crds';
 
 export const Reason = {
@@ -20,6 +21,14 @@ export interface ReadyState {
   ready: boolean;
   reason: Reason;
   message: string;
+}
+
+export const SYNCED: ReadyState = { ready: true, reason: Reason.Synced, message: 'the vault holds this configuration' };
+
+/** A vault call that failed: refused (4xx other than 429: the spec or its Secret must change) or unavailable (retry). */
+export function vaultFailure(err: VaultError): ReadyState {
+  const rejected = err.status >= 400 && err.status < 500 && err.status !== 429;
+  return { ready: false, reason: rejected ? Reason.VaultRejected : Reason.VaultUnavailable, message: `${err.code}: ${err.message}` };
 }
 
 /** The Ready condition for this state; the transition time moves only when the status does. */

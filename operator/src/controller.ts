@@ -16,7 +16,7 @@ import {
   setHeaderOptions,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { Reason, type ReadyState, readyCondition } from './conditions';
+import { Reason, type ReadyState, readyCondition, SYNCED, vaultFailure } from './conditions';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { WorkQueue } from './queue';
@@ -133,13 +133,13 @@ export class Controller<T extends CustomObject, P> {
     try {
       fields = await this.reconciler.apply(this.deps.vault, ref, desired.payload);
     } catch (err) {
-      const rejected = err instanceof VaultError && err.status >= 400 && err.status < 500 && err.status !== 429;
-      const message = err instanceof VaultError ? `${err.code}: ${err.message}` : 'the vault could not be reached';
-      await this.writeStatus(obj, { ready: false, reason: rejected ? Reason.VaultRejected : Reason.VaultUnavailable, message }, {});
-      return rejected ? 'done' : 'retry';
+      if (!(err instanceof VaultError)) throw err;
+      const state = vaultFailure(err);
+      await this.writeStatus(obj, state, {});
+      return state.reason === Reason.VaultRejected ? 'done' : 'retry';
     }
     // 5. Status.
-    await this.writeStatus(obj, { ready: true, reason: Reason.Synced, message: 'the vault holds this configuration' }, { ...fields, syncedHash: hash });
+    await this.writeStatus(obj, SYNCED, { ...fields, syncedHash: hash });
     return 'done';
   }
 

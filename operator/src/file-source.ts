@@ -7,7 +7,7 @@ import type { Vault } from '@alter-vault/sdk';
 import { VaultError } from '@alter-vault/sdk';
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { Reason, type ReadyState } from './conditions';
+import { type ReadyState, SYNCED, vaultFailure } from './conditions';
 import { API_VERSION } from './generated/crds';
 import { agentReconciler } from './reconcilers/agent';
 import { managedSecretReconciler } from './reconcilers/managed-secret';
@@ -35,7 +35,7 @@ interface Doc {
 }
 
 /** Every document of the folder's *.yaml / *.yml files (not recursive), in file-name order. */
-export function readFolder(dir: string): Doc[] {
+function readFolder(dir: string): Doc[] {
   const docs: Doc[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
@@ -71,11 +71,10 @@ export async function reconcileFolder(dir: string, vault: Vault, cluster: string
     }
     try {
       const fields = await reconciler.apply(vault, { namespace, name, cluster }, desired.payload);
-      results.push({ ...result, state: { ready: true, reason: Reason.Synced, message: 'the vault holds this configuration' }, fields });
+      results.push({ ...result, state: SYNCED, fields });
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
-      const rejected = err.status >= 400 && err.status < 500;
-      results.push({ ...result, state: { ready: false, reason: rejected ? Reason.VaultRejected : Reason.VaultUnavailable, message: `${err.code}: ${err.message}` }, fields: {} });
+      results.push({ ...result, state: vaultFailure(err), fields: {} });
     }
   }
   return results;

@@ -2,10 +2,10 @@
 // tenant, upserted from `Agent` resources (keyed by name; the resource UID tells a
 // recreated resource apart) and looked up when a service-account token authenticates.
 import { randomUUID } from 'node:crypto';
-import { type AgentInfo, type CreatePolicyRuleRequest, createPolicyRuleRequest, type PutAgentBody } from '@alter-vault/sdk';
+import { type AgentInfo, type CreatePolicyRuleRequest, createPolicyRuleRequest, type PolicyRuleSpec, type PutAgentBody } from '@alter-vault/sdk';
 import type { Selectable } from 'kysely';
 import type { AgentIdentity } from '../auth/caller';
-import { createRule } from '../policy/rule.service';
+import { createRule, normalise } from '../policy/rule.service';
 import { fail, ok, type Result } from '../result';
 import type { Executor } from '../store/executor';
 import type { AgentTable } from '../store/schema';
@@ -40,6 +40,9 @@ export async function putAgent(db: Executor, tenantId: string, namespace: string
   for (const [i, rule] of body.rules.entries()) {
     const parsed = createPolicyRuleRequest.safeParse({ ...rule, target: { type: 'tenant' } });
     if (!parsed.success) return fail('invalid_request', `rules[${i}] is not a valid ${rule.type} rule: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+    // Every check before the first write, so a refused rule leaves the agent as it was.
+    const normalised = normalise(parsed.data as PolicyRuleSpec);
+    if (!normalised.ok) return fail('invalid_request', `rules[${i}]: ${normalised.error.message}`);
     rules.push(parsed.data);
   }
   const spec: AgentSpec = { providers: body.providers, grants: body.grants, tokenMode: body.tokenMode };
@@ -55,7 +58,8 @@ export async function putAgent(db: Executor, tenantId: string, namespace: string
   if (existing) await db.deleteFrom('policy_rules').where('tenant_id', '=', tenantId).where('target_type', '=', 'agent').where('target_id', '=', existing.id).where('created_by', '=', RECONCILED).execute();
   for (const rule of rules) {
     const created = await createRule(db, tenantId, { ...rule, target: { type: 'agent', id: row.id } }, RECONCILED, now);
-    if (!created.ok) return created;
+    // Checked above; an agent target needs no lookup. A throw rolls the caller's transaction back.
+    if (!created.ok) throw new TypeError(`a checked rule was refused: ${created.error.message}`);
   }
   return ok({ info: toInfo(row, namespace), created: !existing || existing.resource_uid !== body.uid });
 }

@@ -137,6 +137,11 @@ describe('reconciliation (admin API)', () => {
     const forbidden = await t.api('PUT', '/v1/admin/agents/team-a/x', { uid: 'u', serviceAccountName: 'sa' }, { authorization: `Bearer ${key.body.key}` });
     expect(forbidden.status).toBe(403);
     expect((await t.api('PUT', '/v1/admin/agents/Team_A/x', { uid: 'u', serviceAccountName: 'sa' })).status).toBe(400);
+    // A rule that does not check refuses the whole Agent: nothing of it is stored.
+    const badRule = await t.api('PUT', '/v1/admin/agents/team-a/ruled?cluster=test', { uid: 'u-ruled', serviceAccountName: 'sa-ruled', rules: [{ type: 'ip_allowlist', cidrs: ['300.1.1.1/8'] }] });
+    expect(badRule.status).toBe(400);
+    expect(badRule.body.error.message).toContain('rules[0]');
+    expect(await t.app.services.db.selectFrom('agents').select('id').where('name', '=', 'ruled').execute()).toEqual([]);
   });
 });
 

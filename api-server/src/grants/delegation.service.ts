@@ -46,8 +46,6 @@ export async function revokeDelegation(
     if (!grant || !visible(grant, onBehalfOf)) return fail('grant_not_found', 'no such grant');
     const revoked = await revokeDelegationRow(trx, tenantId, grantId, agentId, now);
     if (revoked) {
-      // The agent the last connect session named (GrantInfo.agentId) no longer stands for a delegation.
-      await trx.updateTable('grants').set({ agent_id: null }).where('id', '=', grantId).where('agent_id', '=', agentId).execute();
       return ok({ delegation: toInfo(revoked), principalId: grant.principal_id, provider: grant.provider, revoked: true });
     }
     const earlier = await findRevokedDelegation(trx, tenantId, grantId, agentId);

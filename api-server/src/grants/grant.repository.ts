@@ -16,7 +16,6 @@ const columns = [
   'updated_at',
   'revoked_at',
   'principal_id',
-  'agent_id',
   'account_id',
   'account_label',
   'scopes',

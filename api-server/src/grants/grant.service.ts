@@ -47,7 +47,6 @@ function toInfo(row: GrantRow): GrantInfo {
     provider: row.provider,
     status: row.status,
     principalId: row.principal_id,
-    agentId: row.agent_id,
     delegatedTo: row.delegated_to ?? [],
     accountId: row.account_id,
     accountLabel: row.account_label,

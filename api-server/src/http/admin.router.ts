@@ -6,7 +6,7 @@ import { deleteAgent, putAgent } from '../agents/agent.service';
 import type { Caller } from '../auth/caller';
 import { deleteProviderRow } from '../oauth/provider.repository';
 import { putProvider } from '../oauth/provider.service';
-import { type DomainError, fail, ok } from '../result';
+import { fail, ok } from '../result';
 import { deleteSecret, upsertSecretBySlug } from '../secrets/secret.service';
 import { findSecretBySlug } from '../secrets/secret.repository';
 import { ensureTenant, namespaceTenantName } from '../tenants/tenant.service';
@@ -15,12 +15,6 @@ import type { Services } from './services';
 
 type AdminParams = z.infer<typeof adminPath>;
 
-/** Carries a refusal out of a transaction, rolling it back. */
-class RolledBack extends Error {
-  constructor(readonly result: { ok: false; error: DomainError }) {
-    super(result.error.message);
-  }
-}
 type AdminQuery = z.infer<typeof adminQuery>;
 
 export function adminRoutes(services: Services): RouteSpec[] {
@@ -39,12 +33,7 @@ export function adminRoutes(services: Services): RouteSpec[] {
       responses: { 200: 'the agent' },
       async handler({ caller, params, query, body, requestId }) {
         const tenantId = await tenantOf(params, query);
-        const put = await services.db.transaction().execute(async (trx) => {
-          const result = await putAgent(trx, tenantId, params.namespace, params.name, body, services.now());
-          // A refused rule leaves the agent as it was.
-          if (!result.ok) throw new RolledBack(result);
-          return result;
-        }).catch((err: unknown) => (err instanceof RolledBack ? err.result : Promise.reject(err)));
+        const put = await services.db.transaction().execute((trx) => putAgent(trx, tenantId, params.namespace, params.name, body, services.now()));
         if (!put.ok) return put;
         services.rules.invalidate(tenantId);
         const { info, created } = put.value;

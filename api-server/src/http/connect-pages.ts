@@ -3,7 +3,7 @@
 // never cached and allow no script.
 import { NextFunction, Request, Response, Router } from 'express';
 import { type ConnectFailure, type ConnectFailureReason, type ConnectService, FLOW_COOKIE_PREFIX } from '../oauth/connect.service';
-import { type Branding, escapeHtml, sendPage } from './html-page';
+import { type Branding, cookieIds, escapeHtml, sendPage } from './html-page';
 import type { PlainRoute } from './openapi';
 
 export const connectPageRoutes: PlainRoute[] = [
@@ -32,19 +32,10 @@ function failurePage(res: Response, failure: ConnectFailure): void {
   page(res, f.status, f.title, `<p>${escapeHtml(f.text)}</p>${back}`);
 }
 
-function flowCookies(req: Request): string[] {
-  const ids: string[] = [];
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name] = part.trim().split('=');
-    if (name?.startsWith(FLOW_COOKIE_PREFIX)) ids.push(name.slice(FLOW_COOKIE_PREFIX.length));
-  }
-  return ids;
-}
-
 /** The tenant's look for its pages (default when it set none). */
 export type BrandingLookup = (tenantId: string) => Promise<Branding>;
 
-export function connectPagesRouter(connect: ConnectService, publicUrl: string, brandingOf?: BrandingLookup): Router {
+export function connectPagesRouter(connect: ConnectService, publicUrl: string, brandingOf: BrandingLookup): Router {
   const router = Router();
   const secure = publicUrl.startsWith('https:');
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
@@ -58,7 +49,7 @@ export function connectPagesRouter(connect: ConnectService, publicUrl: string, b
       const links = view.value.providers
         .map((p) => `<a class="button block" href="${escapeHtml(`${publicUrl}/connect/${encodeURIComponent(token)}/start/${encodeURIComponent(p.name)}`)}">Connect ${escapeHtml(p.displayName)}</a>`)
         .join('');
-      const branding = brandingOf ? await brandingOf(view.value.tenantId) : undefined;
+      const branding = await brandingOf(view.value.tenantId);
       page(res, 200, 'Connect an account', `<p>Choose the account to connect. You will sign in at the provider and come back here.</p><nav aria-label="Providers">${links}</nav>`, branding);
     }),
   );
@@ -79,7 +70,7 @@ export function connectPagesRouter(connect: ConnectService, publicUrl: string, b
     '/v1/oauth/callback',
     handle(async (req, res) => {
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
-      const flows = flowCookies(req);
+      const flows = cookieIds(req, FLOW_COOKIE_PREFIX);
       const done = await connect.completeFlow(query, flows);
       for (const id of flows) res.clearCookie(`${FLOW_COOKIE_PREFIX}${id}`, { path: '/v1/oauth/callback', httpOnly: true, sameSite: 'lax', secure });
       if (!done.ok) return failurePage(res, done.error);

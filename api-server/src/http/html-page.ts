@@ -3,7 +3,7 @@
 // headers that keep such a page safe. No script at all: the Content-Security-Policy allows
 // one stylesheet by its hash, the tenant's logo, and forms posting to this origin only.
 import { createHash } from 'node:crypto';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 /** How a tenant's pages look (PUT /v1/tenant/branding); defaults where it set nothing. */
 export interface Branding {
@@ -16,6 +16,31 @@ export interface Branding {
 
 export const DEFAULT_BRANDING: Branding = { displayName: 'Alter Vault', logoUrl: null, color: null };
 const DEFAULT_COLOR = '#3451b2';
+
+/** A cookie's value, or undefined. */
+export function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The ids named by cookies `<prefix><id>` (one per attempt a browser started). Only UUIDs: the
+ * ids go to uuid columns, and a made-up cookie must not turn into a store error.
+ */
+export function cookieIds(req: Request, prefix: string): string[] {
+  const ids: string[] = [];
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name] = part.trim().split('=');
+    const id = name?.startsWith(prefix) ? name.slice(prefix.length) : '';
+    if (UUID.test(id)) ids.push(id);
+  }
+  return ids;
+}
 
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

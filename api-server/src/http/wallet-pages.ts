@@ -9,7 +9,7 @@ import type { BrandingService } from '../tenants/branding.service';
 import { type ActivityEvent, type ActivityFilter, type ActivityKind, activityKinds, type WalletFailureReason, type WalletGrant, type WalletSession } from '../wallet/wallet';
 import { csrfMatches, LOGIN_COOKIE_PREFIX, SESSION_COOKIE, WALLET_CALLBACK_PATH, type WalletAuth } from '../wallet/wallet-auth.service';
 import type { WalletService } from '../wallet/wallet.service';
-import { type Branding, escapeHtml, sendPage } from './html-page';
+import { type Branding, cookieIds, escapeHtml, readCookie, sendPage } from './html-page';
 import type { PlainRoute } from './openapi';
 
 export const walletPageRoutes: PlainRoute[] = [
@@ -57,23 +57,6 @@ const when = (d: Date, precise = false) => `<time datetime="${d.toISOString()}">
 
 const tenantPath = (name: string) => `/wallet/${encodeURIComponent(name)}`;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-function loginCookies(req: Request): string[] {
-  const ids: string[] = [];
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name] = part.trim().split('=');
-    if (name?.startsWith(LOGIN_COOKIE_PREFIX)) ids.push(name.slice(LOGIN_COOKIE_PREFIX.length));
-  }
-  return ids;
-}
 
 const one = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -130,7 +113,7 @@ export function walletPagesRouter(deps: WalletPagesDeps): Router {
       return undefined;
     }
     const look = await branding.forPages(tenant.id);
-    const { session, expired } = await auth.readSession(tenant, cookie(req, SESSION_COOKIE));
+    const { session, expired } = await auth.readSession(tenant, readCookie(req, SESSION_COOKIE));
     if (expired) res.clearCookie(SESSION_COOKIE, { ...sessionCookie, path: tenantPath(tenant.name) });
     return { tenant, look, session, expired: expired === true };
   }
@@ -183,7 +166,7 @@ export function walletPagesRouter(deps: WalletPagesDeps): Router {
     WALLET_CALLBACK_PATH,
     handle(async (req, res) => {
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
-      const logins = loginCookies(req);
+      const logins = cookieIds(req, LOGIN_COOKIE_PREFIX);
       const done = await auth.completeLogin(query, logins, requestId(res));
       for (const id of logins) res.clearCookie(`${LOGIN_COOKIE_PREFIX}${id}`, { ...sessionCookie, path: WALLET_CALLBACK_PATH });
       if (!done.ok) {

@@ -164,7 +164,8 @@ export class ConnectService {
       // The user may try again from the same session: only this attempt ends.
       await this.deps.db.deleteFrom('connect_flows').where('id', '=', flow.id).execute();
       const reason = providerError === 'access_denied' ? 'consent_denied' : 'provider_error';
-      await this.auditFlow(flow, 'deny', reason, session, providerError);
+      // The provider's error code, as it sent it (capped: it is the provider's text, not ours).
+      await this.auditFlow(flow, 'deny', reason, session, providerError.slice(0, 100));
       return back(reason);
     }
     const opened = await openProvider(this.deps, this.deps.db, flow.tenant_id, flow.provider);
@@ -217,8 +218,6 @@ export class ConnectService {
         status: 'active' as const,
         dek_id: sealed.dekId,
         ciphertext: sealed.ciphertext,
-        // Reconnecting without an agent keeps the grant's delegations (and the agent last named).
-        ...(session.agent_id ? { agent_id: session.agent_id } : {}),
         account_label: account.label ?? null,
         scopes: JSON.stringify(scopes),
         missing_scopes: null,

@@ -95,7 +95,7 @@ export class OAuthClient {
     if (!this.provider.userinfoUrl) throw new TypeError('the provider has no userinfo endpoint');
     const headers = new Headers({ accept: 'application/json', 'user-agent': 'alter-vault' });
     const res = await oidc.fetchProtectedResource(this.config, accessToken, new URL(this.provider.userinfoUrl), 'GET', undefined, headers);
-    if (!res.ok) throw new ProviderAnswerError(`the userinfo endpoint answered HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`the userinfo endpoint answered HTTP ${res.status}`);
     return (await res.json()) as Record<string, unknown>;
   }
 
@@ -144,8 +144,6 @@ export class OAuthClient {
     };
   }
 }
-
-export class ProviderAnswerError extends Error {}
 
 function toTokenSet(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): TokenSet {
   return {

@@ -55,8 +55,9 @@ const grantColumns = [
   'refresh_failures',
   'refresh_retry_at',
   'principal_id',
-  'agent_id',
 ] as const;
+/** What every audit row of a grant's refresh carries. */
+type AuditBase = Pick<AuditInput, 'tenantId' | 'actor' | 'grantId' | 'provider' | 'principalId'>;
 type LockedGrant = Pick<GrantRow, (typeof grantColumns)[number]>;
 
 export class GrantRefresher {
@@ -151,7 +152,7 @@ export class GrantRefresher {
   private async refreshLocked(trx: Executor, row: LockedGrant, trigger: Trigger): Promise<Outcome> {
     const now = this.deps.now();
     const expired = row.access_expires_at !== null && row.access_expires_at.getTime() <= now.getTime();
-    const base = { tenantId: row.tenant_id, actor: { type: 'system' as const }, grantId: row.id, provider: row.provider, ...(row.principal_id ? { principalId: row.principal_id } : {}) };
+    const base: AuditBase = { tenantId: row.tenant_id, actor: { type: 'system' }, grantId: row.id, provider: row.provider, ...(row.principal_id ? { principalId: row.principal_id } : {}) };
     const count = (outcome: string) => this.deps.metrics.refreshes.inc({ trigger, outcome });
     if (row.status === 'revoked') return { result: fail('grant_revoked', 'the grant was revoked') };
     if (row.status === 'needs_reauth') return { result: fail('reauth_required', 'the user must reconnect this grant') };
@@ -177,7 +178,7 @@ export class GrantRefresher {
       return { result: ok(undefined) };
     }
     const opened = await openProvider(this.deps, trx, row.tenant_id, row.provider);
-    if (!opened.ok) return this.deferred(trx, row, now, usable, count, opened.error.code);
+    if (!opened.ok) return this.deferred(trx, row, base, now, usable, count, opened.error.code);
     const client = new OAuthClient(opened.value.provider, opened.value.clientSecret, { timeoutMs: this.deps.providerTimeoutMs, metrics: this.deps.metrics });
     let set;
     try {
@@ -186,7 +187,7 @@ export class GrantRefresher {
       // We hold the row lock and read the refresh token under it: invalid_grant is about the current token.
       if (isInvalidGrant(err)) return needsReauth('the provider answered invalid_grant to the refresh');
       this.deps.logger.warn({ grantId: row.id, provider: row.provider, error: providerErrorCode(err) ?? (err as Error).name }, 'token refresh failed');
-      return this.deferred(trx, row, now, usable, count, providerErrorCode(err) ?? 'provider_unreachable');
+      return this.deferred(trx, row, base, now, usable, count, providerErrorCode(err) ?? 'provider_unreachable');
     }
     // A response without a refresh token keeps the one we have.
     const sealed = await sealTokens(this.deps.envelope, trx, row.tenant_id, row.id, { accessToken: set.accessToken, refreshToken: set.refreshToken ?? tokens.refreshToken });
@@ -211,7 +212,7 @@ export class GrantRefresher {
   }
 
   /** A transient failure: cool down with capped exponential backoff (jittered) before the next try. */
-  private async deferred(trx: Executor, row: LockedGrant, now: Date, usable: Result<void>, count: (o: string) => void, reason: string): Promise<Outcome> {
+  private async deferred(trx: Executor, row: LockedGrant, base: AuditBase, now: Date, usable: Result<void>, count: (o: string) => void, reason: string): Promise<Outcome> {
     const failures = row.refresh_failures + 1;
     const { backoffBaseMs, backoffMaxMs } = this.deps.settings;
     const delay = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (failures - 1)) * (0.5 + Math.random() * 0.5);
@@ -223,7 +224,7 @@ export class GrantRefresher {
     count('failed');
     return {
       result: usable,
-      event: { tenantId: row.tenant_id, actor: { type: 'system' }, grantId: row.id, provider: row.provider, action: 'grant.refresh', decision: 'allow', outcome: 'provider_unavailable', reason },
+      event: { ...base, action: 'grant.refresh', decision: 'allow', outcome: 'provider_unavailable', reason },
     };
   }
 }

@@ -27,8 +27,8 @@ export function toPolicyRule(rule: StoredRule): PolicyRule {
   return { id: rule.id, target: rule.target, ...rule.spec, createdAt: rule.createdAt.toISOString() } as PolicyRule;
 }
 
-/** The request as stored: CIDRs canonical, the zone by its canonical name. */
-function normalise(spec: PolicyRuleSpec): Result<PolicyRuleSpec> {
+/** The request as stored: CIDRs canonical, the zone by its canonical name; fails on a CIDR that does not parse. */
+export function normalise(spec: PolicyRuleSpec): Result<PolicyRuleSpec> {
   if (spec.type === 'ip_allowlist') {
     const cidrs = normaliseCidrs(spec.cidrs);
     if (!cidrs.ok) return fail('invalid_request', `${cidrs.invalid} is not a valid CIDR`, [{ path: 'cidrs', code: 'invalid_format', message: 'expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32' }]);

@@ -8,6 +8,7 @@ import * as addPolicyRules from './migrations/2026_11_29_0900_add_policy_rules';
 import * as addPrincipalsDelegations from './migrations/2026_11_29_1000_add_principals_delegations';
 import * as addWallet from './migrations/2026_11_29_1100_add_wallet';
 import * as addApiKeysAgentId from './migrations/2026_11_29_1200_add_api_keys_agent_id';
+import * as dropGrantsAgentId from './migrations/2026_11_29_1300_drop_grants_agent_id';
 
 // Listed explicitly so the compiled server needs no directory scan.
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_29_1000_add_principals_delegations': addPrincipalsDelegations,
   '2026_11_29_1100_add_wallet': addWallet,
   '2026_11_29_1200_add_api_keys_agent_id': addApiKeysAgentId,
+  '2026_11_29_1300_drop_grants_agent_id': dropGrantsAgentId,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema

@@ -52,7 +52,6 @@ export interface GrantTable {
   revoked_at: Timestamp | null;
   // OAuth grants only (null for managed secrets).
   principal_id: string | null;
-  agent_id: string | null;
   account_id: string | null;
   account_label: string | null;
   scopes: Json<string[]> | null;

@@ -49,8 +49,9 @@ function remember(value: unknown): void {
 export function apiClient(url: string, key: string | undefined): ApiClient {
   if (key) remember(key);
   return async (method, path, body, headers = {}) => {
-    if (path.startsWith('/v1/secrets') && body && typeof body === 'object') remember((body as { value?: unknown }).value);
-    if (path.startsWith('/v1/providers') && body && typeof body === 'object') remember((body as { clientSecret?: unknown }).clientSecret);
+    // Secret values (also through the admin API) and client secrets (OAuth providers, identity providers).
+    if (/^\/v1\/(admin\/)?secrets/.test(path) && body && typeof body === 'object') remember((body as { value?: unknown }).value);
+    if (/^\/v1\/(admin\/)?(identity-)?providers/.test(path) && body && typeof body === 'object') remember((body as { clientSecret?: unknown }).clientSecret);
     const res = await fetch(`${url}${path}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

@@ -17,8 +17,6 @@ class GrantInfo(TypedDict):
     provider: str
     status: GrantStatus
     principalId: Optional[str]
-    #: The agent named by the connect session that last connected this grant; delegatedTo is what counts.
-    agentId: Optional[str]
     #: The agents this grant is delegated to (live delegations).
     delegatedTo: List[str]
     accountId: Optional[str]

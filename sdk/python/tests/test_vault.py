@@ -71,8 +71,11 @@ def test_typed_errors_carry_the_stable_codes(vault, server, upstream, grant):
         assert (unreachable.value.code, unreachable.value.status) == ("network_error", 0)
 
 
-def test_secrets_keys_and_the_audit_log(vault, upstream):
-    created = vault.create_secret(name="py-rotating", type="header", headerName="X-Key", value="v1-" + secrets.token_hex(4), allowedHosts=[upstream])
+def test_secrets_keys_and_the_audit_log(server, vault, upstream):
+    first = "v1-" + secrets.token_hex(4)
+    # Both values are searched for in the server's log at teardown.
+    server["secrets"] += [first, "v2-value"]
+    created = vault.create_secret(name="py-rotating", type="header", headerName="X-Key", value=first, allowedHosts=[upstream])
     vault.rotate_secret(created["id"], "v2-value")
     assert vault.get_token(created["grantId"])["token"] == "v2-value"
     vault.delete_secret(created["id"])

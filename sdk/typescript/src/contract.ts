@@ -302,8 +302,6 @@ export interface GrantInfo {
   provider: string;
   status: (typeof grantStatuses)[number];
   principalId: string | null;
-  /** The agent named by the connect session that last connected this grant; delegatedTo is what counts. */
-  agentId: string | null;
   /** The agents this grant is delegated to (live delegations; GET /v1/grants/{id}/delegations lists them). */
   delegatedTo: string[];
   accountId: string | null;

@@ -160,7 +160,7 @@ describe('alter-vault CLI', () => {
       expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+KIND\s+PROVIDER\s+STATUS\s+PRINCIPALID/);
       expect(table.stdout).toMatch(new RegExp(`^${grantId}\\s+oauth\\s+oidc-test\\s+active\\s+principal-cli`, 'm'));
       const page = JSON.parse((await cli(['--output', 'json', 'grants', 'list', '--principal', 'principal-cli', '--kind', 'oauth'])).stdout) as { grants: { id: string }[]; nextCursor: string | null };
-      expect(page).toEqual({ grants: [expect.objectContaining({ id: grantId, agentId: 'agent-cli', accountId: 'cli-user' })], nextCursor: null });
+      expect(page).toEqual({ grants: [expect.objectContaining({ id: grantId, delegatedTo: ['agent-cli'], accountId: 'cli-user' })], nextCursor: null });
       expect(JSON.parse((await cli(['grants', 'get', grantId])).stdout)).toMatchObject({ id: grantId, kind: 'oauth', status: 'active' });
 
       const unconfirmed = await cli(['grants', 'revoke', grantId]);
